@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import { ensureAdminToken, ensureDefaultOrganization, resolveMasterKey } from './bootstrap.ts';
+import type { Config } from './config.ts';
+import { AdminAuth } from './control/admin-auth.ts';
+import type { ControlContext } from './control/context.ts';
+import { credentialRoutes } from './control/credentials.ts';
+import { keyRoutes } from './control/keys.ts';
+import { modelRoutes } from './control/models.ts';
+import { projectRoutes } from './control/projects.ts';
+import { usageRoutes } from './control/usage.ts';
+import { DatabaseInvalidation, type Invalidation, LocalInvalidation } from './coord/invalidation.ts';
+import { Vault } from './crypto/vault.ts';
+import { TollgateError } from './errors.ts';
+import type { GatewayContext } from './gateway/context.ts';
+import { UsageWriter } from './gateway/metering/usage-writer.ts';
+import { KeyCache } from './gateway/policy/key-cache.ts';
+import { chatCompletionsRoute } from './gateway/routes/chat-completions.ts';
+import { embeddingsRoute } from './gateway/routes/embeddings.ts';
+import { modelsRoute } from './gateway/routes/models.ts';
+import { ModelRegistry } from './gateway/routing/model-registry.ts';
+import { sendError, toTollgateError } from './http-errors.ts';
+import { createLogger } from './logger.ts';
+import { openStore, type Store } from './store/db.ts';
+
+export interface Tollgate {
+  app: FastifyInstance;
+  store: Store;
+  gateway: GatewayContext;
+  /** Set on the very first start without TOLLGATE_ADMIN_TOKEN: shown once, never stored. */
+  firstRunAdminToken: string | undefined;
+  masterKeyCreated: boolean;
+  /** Stops taking requests, finishes those in flight, writes every usage record, closes. */
+  close(): Promise<void>;
+}
+
+/** Builds a ready-to-listen Tollgate: database migrated, caches loaded, routes registered. */
+export async function createTollgate(config: Config, logger: Logger = createLogger(config)): Promise<Tollgate> {
+  const master = resolveMasterKey(config);
+  if (master.source === 'file' && config.production) {
+    logger.warn(
+      'TOLLGATE_MASTER_KEY is not set: provider secrets are encrypted under a key file in the data directory. Set TOLLGATE_MASTER_KEY in production.',
+    );
+  }
+  const vault = new Vault(master.key);
+  const store = await openStore(config);
+  const db = store.db;
+  const orgId = await ensureDefaultOrganization(db);
+  const firstRunAdminToken = await ensureAdminToken(db, config);
+  const invalidation: Invalidation =
+    store.kind === 'postgres' ? await DatabaseInvalidation.start(db) : new LocalInvalidation();
+
+  const usage = new UsageWriter(db, {
+    onError: (error, dropped) => logger.error({ err: error, dropped }, 'usage records could not be written'),
+  });
+  const models = new ModelRegistry(db, vault, invalidation, (error) =>
+    logger.error({ err: error }, 'model registry reload failed'),
+  );
+  await models.reload();
+  const gateway: GatewayContext = {
+    keys: new KeyCache(db, invalidation),
+    models,
+    usage,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+  };
+  const control: ControlContext = { db, vault, invalidation, usage, orgId };
+  const adminAuth = new AdminAuth(db, config.adminToken);
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    // No access log line per request: usage records serve that purpose, off the hot path.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: config.bodyLimit,
+    genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
+    return503OnClosing: true,
+  });
+  let closing = false;
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.raw.setHeader('x-request-id', request.id);
+    if (closing) throw new TollgateError('TG_ERR_SHUTTING_DOWN');
+    if (request.url.startsWith('/api/v1/')) request.actor = await adminAuth.verify(request);
+  });
+  app.setErrorHandler((error, request, reply) => {
+    const failure = toTollgateError(error as Error, request, config.bodyLimit);
+    if (failure.status >= 500 && failure.code === 'TG_ERR_INTERNAL') {
+      request.log.error({ err: error, requestId: request.id }, 'request failed');
+    }
+    sendError(request, reply, failure);
+  });
+  app.setNotFoundHandler((request, reply) => {
+    sendError(
+      request,
+      reply,
+      new TollgateError('TG_ERR_ROUTE_NOT_FOUND', request.method, request.url.split('?')[0] ?? ''),
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: 'Tollgate admin API', version: '1' },
+      components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
+      security: [{ adminToken: [] }],
+    },
+    hideUntagged: true,
+  });
+  app.get('/api/openapi.json', async () => app.swagger());
+  app.get('/health', async (_request, reply) => {
+    if (closing) return reply.code(503).send({ status: 'stopping' });
+    return { status: 'ok', database: store.kind };
+  });
+
+  chatCompletionsRoute(app, gateway);
+  embeddingsRoute(app, gateway);
+  modelsRoute(app, gateway);
+  projectRoutes(app, control);
+  credentialRoutes(app, control);
+  modelRoutes(app, control);
+  keyRoutes(app, control);
+  usageRoutes(app, control);
+  await app.ready();
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      await app.close();
+      await usage.close();
+      await invalidation.close();
+      await store.close();
+    })();
+    return closed;
+  };
+  return { app, store, gateway, firstRunAdminToken, masterKeyCreated: master.created, close };
+}

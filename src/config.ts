@@ -1,0 +1,82 @@
+import path from 'node:path';
+
+/** Tollgate's configuration, read once from the environment at start-up. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  /** 32-byte master key for the credential vault; undefined means "use the key file". */
+  masterKey: Buffer | undefined;
+  adminToken: string | undefined;
+  /** Largest request body accepted on any route, in bytes. */
+  bodyLimit: number;
+  /** Default time allowed for a provider to answer before 504, in milliseconds. */
+  upstreamTimeoutMs: number;
+  logLevel: string;
+  production: boolean;
+}
+
+/** A configuration value that cannot be used; the message names the variable. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`${variable}: ${detail}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+/** Accepts 64 hex characters or base64 of exactly 32 bytes. */
+export function parseMasterKey(raw: string, variable = 'TOLLGATE_MASTER_KEY'): Buffer {
+  const text = raw.trim();
+  const key = /^[0-9a-fA-F]{64}$/.test(text) ? Buffer.from(text, 'hex') : Buffer.from(text, 'base64');
+  if (key.length !== 32 || (!/^[0-9a-fA-F]{64}$/.test(text) && !/^[A-Za-z0-9+/_-]+={0,2}$/.test(text))) {
+    throw new ConfigError(
+      variable,
+      'must be 32 bytes written as 64 hex characters or base64 (try: openssl rand -hex 32)',
+    );
+  }
+  return key;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Config {
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError('DATABASE_URL', 'must start with postgres:// or postgresql://');
+  }
+  const adminToken = env.TOLLGATE_ADMIN_TOKEN?.trim() || undefined;
+  if (adminToken !== undefined && adminToken.length < 16) {
+    throw new ConfigError('TOLLGATE_ADMIN_TOKEN', 'must be at least 16 characters long');
+  }
+  const logLevel = (env.TOLLGATE_LOG_LEVEL ?? 'info').trim();
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('TOLLGATE_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST?.trim() || '0.0.0.0',
+    dataDir: path.resolve(env.TOLLGATE_DATA_DIR?.trim() || './data'),
+    databaseUrl,
+    masterKey: env.TOLLGATE_MASTER_KEY ? parseMasterKey(env.TOLLGATE_MASTER_KEY) : undefined,
+    adminToken,
+    bodyLimit: integer(env, 'TOLLGATE_BODY_LIMIT', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    upstreamTimeoutMs: integer(env, 'TOLLGATE_UPSTREAM_TIMEOUT_MS', 600_000, 100, 3_600_000),
+    logLevel,
+    production: env.NODE_ENV === 'production',
+  };
+}

@@ -1,0 +1,240 @@
+import { and, asc, eq, inArray } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { maskSecret } from '../crypto/vault.ts';
+import { TollgateError } from '../errors.ts';
+import { authMethod, PROVIDERS, providerSpec } from '../gateway/providers/registry.ts';
+import type { AuthMethod } from '../gateway/providers/types.ts';
+import type { Db } from '../store/db.ts';
+import { type CredentialRow, models, modelTargets, providerCredentials } from '../store/schema.ts';
+import { type ControlContext, iso, isUuid } from './context.ts';
+
+const Fields = Type.Record(Type.String(), Type.String({ maxLength: 10_000 }));
+const CredentialBody = Type.Object({
+  name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
+  provider: Type.String({ minLength: 1 }),
+  authMethod: Type.Optional(Type.String()),
+  /** Secret and non-secret fields alike; the provider's declaration says which is which. */
+  fields: Fields,
+});
+const CredentialPatch = Type.Object({
+  name: Type.Optional(CredentialBody.properties.name),
+  fields: Type.Optional(Fields),
+});
+
+export async function findCredential(db: Db, orgId: string, ref: string): Promise<CredentialRow> {
+  const [row] = await db
+    .select()
+    .from(providerCredentials)
+    .where(
+      and(
+        eq(providerCredentials.orgId, orgId),
+        isUuid(ref) ? eq(providerCredentials.id, ref) : eq(providerCredentials.name, ref),
+      ),
+    )
+    .limit(1);
+  if (!row) throw new TollgateError('TG_ERR_NOT_FOUND', 'credential', ref);
+  return row;
+}
+
+/** Splits submitted fields into secrets and settings as the auth method declares them. */
+function splitFields(method: AuthMethod, provider: string, fields: Record<string, string>, partial: boolean) {
+  const secrets: Record<string, string> = {};
+  const settings: Record<string, string> = {};
+  for (const [name, value] of Object.entries(fields)) {
+    const field = method.fields.find((candidate) => candidate.name === name);
+    if (!field) {
+      const known = method.fields.map((candidate) => candidate.name).join(', ');
+      throw new TollgateError(
+        'TG_ERR_INVALID_REQUEST',
+        `${provider} (${method.id}) has no field "${name}"; its fields are ${known}`,
+      );
+    }
+    if (value === '') continue;
+    if (field.secret) secrets[name] = value;
+    else settings[name] = value;
+  }
+  if (!partial) {
+    for (const field of method.fields) {
+      if (field.required && !(field.name in secrets) && !(field.name in settings)) {
+        throw new TollgateError('TG_ERR_INVALID_REQUEST', `${provider} (${method.id}) needs the field "${field.name}"`);
+      }
+    }
+  }
+  if (settings.baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(settings.baseUrl)) {
+    throw new TollgateError('TG_ERR_INVALID_REQUEST', '"baseUrl" must be an http:// or https:// URL');
+  }
+  return { secrets, settings };
+}
+
+function preview(secrets: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(secrets).map(([name, value]) => [name, maskSecret(value)]));
+}
+
+async function dependents(db: Db, credentialIds: string[]): Promise<Map<string, string[]>> {
+  const result = new Map<string, string[]>();
+  if (credentialIds.length === 0) return result;
+  const rows = await db
+    .selectDistinct({ credentialId: modelTargets.credentialId, model: models.name })
+    .from(modelTargets)
+    .innerJoin(models, eq(models.id, modelTargets.modelId))
+    .where(inArray(modelTargets.credentialId, credentialIds));
+  for (const row of rows) result.set(row.credentialId, [...(result.get(row.credentialId) ?? []), row.model].sort());
+  return result;
+}
+
+function present(row: CredentialRow, usedBy: string[]) {
+  return {
+    id: row.id,
+    name: row.name,
+    provider: row.provider,
+    authMethod: row.authMethod,
+    secrets: row.secretPreview,
+    settings: row.settings,
+    models: usedBy,
+    createdAt: iso(row.createdAt),
+    updatedAt: iso(row.updatedAt),
+  };
+}
+
+export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): void {
+  const tags = ['credentials'];
+
+  app.get(
+    '/api/v1/providers',
+    { schema: { tags, summary: 'Providers and the fields their credentials take' } },
+    async () => ({
+      providers: [...PROVIDERS.values()],
+    }),
+  );
+
+  app.get(
+    '/api/v1/credentials',
+    { schema: { tags, summary: 'List provider credentials (secrets masked)' } },
+    async () => {
+      const rows = await ctx.db
+        .select()
+        .from(providerCredentials)
+        .where(eq(providerCredentials.orgId, ctx.orgId))
+        .orderBy(asc(providerCredentials.name));
+      const usedBy = await dependents(
+        ctx.db,
+        rows.map((row) => row.id),
+      );
+      return { credentials: rows.map((row) => present(row, usedBy.get(row.id) ?? [])) };
+    },
+  );
+
+  app.get<{ Params: { ref: string } }>(
+    '/api/v1/credentials/:ref',
+    { schema: { tags, summary: 'Show a credential by id or name (secrets masked)' } },
+    async (request) => {
+      const row = await findCredential(ctx.db, ctx.orgId, request.params.ref);
+      return present(row, (await dependents(ctx.db, [row.id])).get(row.id) ?? []);
+    },
+  );
+
+  app.post<{ Body: Static<typeof CredentialBody> }>(
+    '/api/v1/credentials',
+    { schema: { tags, summary: 'Create a provider credential', body: CredentialBody } },
+    async (request, reply) => {
+      const { name, provider, fields } = request.body;
+      const spec = providerSpec(provider);
+      if (!spec) {
+        throw new TollgateError(
+          'TG_ERR_INVALID_REQUEST',
+          `unknown provider "${provider}"; known: ${[...PROVIDERS.keys()].join(', ')}`,
+        );
+      }
+      const method = authMethod(spec, request.body.authMethod);
+      if (!method)
+        throw new TollgateError(
+          'TG_ERR_INVALID_REQUEST',
+          `${provider} has no auth method "${request.body.authMethod}"`,
+        );
+      const { secrets, settings } = splitFields(method, provider, fields, false);
+      const id = crypto.randomUUID();
+      const [row] = await ctx.db
+        .insert(providerCredentials)
+        .values({
+          id,
+          orgId: ctx.orgId,
+          name,
+          provider,
+          authMethod: method.id,
+          secretCiphertext: ctx.vault.encrypt(secrets, id),
+          secretPreview: preview(secrets),
+          settings,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (!row) throw new TollgateError('TG_ERR_CONFLICT', `A credential named "${name}" already exists`);
+      await ctx.invalidation.publish({ kind: 'credential', ref: row.id });
+      reply.code(201);
+      return present(row, []);
+    },
+  );
+
+  app.patch<{ Params: { ref: string }; Body: Static<typeof CredentialPatch> }>(
+    '/api/v1/credentials/:ref',
+    {
+      schema: {
+        tags,
+        summary: 'Update a credential; takes effect for every model using it at once',
+        body: CredentialPatch,
+      },
+    },
+    async (request) => {
+      const current = await findCredential(ctx.db, ctx.orgId, request.params.ref);
+      const spec = providerSpec(current.provider);
+      const method = spec && authMethod(spec, current.authMethod);
+      if (!method)
+        throw new TollgateError('TG_ERR_INVALID_REQUEST', `provider ${current.provider} is no longer supported`);
+      const changed = splitFields(method, current.provider, request.body.fields ?? {}, true);
+      const secrets = {
+        ...ctx.vault.decrypt<Record<string, string>>(current.secretCiphertext, current.id),
+        ...changed.secrets,
+      };
+      const [row] = await ctx.db
+        .update(providerCredentials)
+        .set({
+          ...(request.body.name !== undefined && { name: request.body.name }),
+          secretCiphertext: ctx.vault.encrypt(secrets, current.id),
+          secretPreview: preview(secrets),
+          settings: { ...current.settings, ...changed.settings },
+          updatedAt: new Date(),
+        })
+        .where(eq(providerCredentials.id, current.id))
+        .returning();
+      await ctx.invalidation.publish({ kind: 'credential', ref: current.id });
+      return present(row as CredentialRow, (await dependents(ctx.db, [current.id])).get(current.id) ?? []);
+    },
+  );
+
+  app.delete<{ Params: { ref: string }; Querystring: { force?: boolean } }>(
+    '/api/v1/credentials/:ref',
+    {
+      schema: {
+        tags,
+        summary: 'Delete a credential; refused while models use it unless force=true',
+        querystring: Type.Object({ force: Type.Optional(Type.Boolean()) }),
+      },
+    },
+    async (request, reply) => {
+      const current = await findCredential(ctx.db, ctx.orgId, request.params.ref);
+      const usedBy = (await dependents(ctx.db, [current.id])).get(current.id) ?? [];
+      if (usedBy.length > 0 && request.query.force !== true) {
+        throw new TollgateError(
+          'TG_ERR_CONFLICT',
+          `Credential "${current.name}" is used by ${usedBy.length} model(s): ${usedBy.join(', ')}. Delete or re-point them first, or force the deletion`,
+        );
+      }
+      await ctx.db.transaction(async (tx) => {
+        await tx.delete(modelTargets).where(eq(modelTargets.credentialId, current.id));
+        await tx.delete(providerCredentials).where(eq(providerCredentials.id, current.id));
+      });
+      await ctx.invalidation.publish({ kind: 'credential', ref: current.id });
+      reply.code(204);
+    },
+  );
+}

@@ -1,0 +1,85 @@
+import { gt, lt, max } from 'drizzle-orm';
+import type { Db } from '../store/db.ts';
+import { changes } from '../store/schema.ts';
+
+/** What changed: the kind of object and its id (or another reference the kind defines). */
+export interface Change {
+  kind: 'key' | 'key-created' | 'model' | 'credential' | 'project';
+  ref: string;
+}
+type Listener = (change: Change) => void;
+
+/**
+ * Tells every gateway instance that a cached object changed. The control plane publishes;
+ * caches subscribe. `LocalInvalidation` serves one process; `DatabaseInvalidation` also
+ * reaches other instances sharing a PostgreSQL database by polling the `changes` table.
+ */
+export interface Invalidation {
+  publish(change: Change): Promise<void>;
+  subscribe(listener: Listener): void;
+  close(): Promise<void>;
+}
+
+export class LocalInvalidation implements Invalidation {
+  protected readonly listeners: Listener[] = [];
+  async publish(change: Change): Promise<void> {
+    this.emit(change);
+  }
+  subscribe(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+  protected emit(change: Change): void {
+    for (const listener of this.listeners) listener(change);
+  }
+  async close(): Promise<void> {}
+}
+
+export class DatabaseInvalidation extends LocalInvalidation {
+  #lastId = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #polling: Promise<void> | undefined;
+  readonly #db: Db;
+
+  private constructor(db: Db) {
+    super();
+    this.#db = db;
+  }
+
+  /** Starts polling every `intervalMs`; a change reaches other instances within about that long. */
+  static async start(db: Db, intervalMs = 250): Promise<DatabaseInvalidation> {
+    const self = new DatabaseInvalidation(db);
+    const [last] = await db.select({ id: max(changes.id) }).from(changes);
+    self.#lastId = Number(last?.id ?? 0);
+    // Changes older than an hour are of no use to anyone: instances start with empty caches.
+    await db.delete(changes).where(lt(changes.at, new Date(Date.now() - 3_600_000)));
+    self.#timer = setInterval(() => {
+      self.#polling ??= self.#poll().finally(() => {
+        self.#polling = undefined;
+      });
+    }, intervalMs);
+    self.#timer.unref();
+    return self;
+  }
+
+  override async publish(change: Change): Promise<void> {
+    this.emit(change);
+    await this.#db.insert(changes).values(change);
+  }
+
+  async #poll(): Promise<void> {
+    try {
+      const rows = await this.#db.select().from(changes).where(gt(changes.id, this.#lastId)).orderBy(changes.id);
+      for (const row of rows) {
+        this.#lastId = row.id;
+        this.emit({ kind: row.kind as Change['kind'], ref: row.ref });
+      }
+    } catch {
+      // The database is briefly unreachable: the next tick tries again.
+    }
+  }
+
+  override async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#polling;
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The error catalogue: every error Tollgate can answer with, declared once with its stable
+ * code, HTTP status and message. `docs/errors.md` documents each code; a test keeps the two
+ * in sync. Errors are rendered in the caller's dialect by `renderError`.
+ */
+
+interface ErrorSpec {
+  status: number;
+  /** OpenAI-dialect `error.type`. */
+  type: string;
+  /** Anthropic-dialect `error.type`. */
+  anthropicType: string;
+  message: (...args: string[]) => string;
+}
+
+const invalid = { status: 400, type: 'invalid_request_error', anthropicType: 'invalid_request_error' };
+const unauthenticated = { status: 401, type: 'authentication_error', anthropicType: 'authentication_error' };
+const notFound = { status: 404, type: 'not_found_error', anthropicType: 'not_found_error' };
+const upstream = { status: 502, type: 'api_error', anthropicType: 'api_error' };
+
+export const ERRORS = {
+  TG_ERR_KEY_MISSING: {
+    ...unauthenticated,
+    message: () => 'Missing API key: send it as "Authorization: Bearer <key>" or "x-api-key: <key>"',
+  },
+  TG_ERR_KEY_MALFORMED: {
+    ...unauthenticated,
+    message: () => 'Malformed API key: it is not a Tollgate key or it was mistyped (checksum mismatch)',
+  },
+  TG_ERR_KEY_UNKNOWN: { ...unauthenticated, message: () => 'Invalid API key: no such key (it may have been deleted)' },
+  TG_ERR_KEY_DISABLED: {
+    ...unauthenticated,
+    message: () => 'API key is disabled: an administrator can enable it again',
+  },
+  TG_ERR_KEY_REVOKED: { ...unauthenticated, message: () => 'API key has been revoked' },
+  TG_ERR_KEY_EXPIRED: { ...unauthenticated, message: (at = '') => `API key expired at ${at}` },
+  TG_ERR_INVALID_JSON: { ...invalid, message: (detail = '') => `Request body is not valid JSON: ${detail}` },
+  TG_ERR_INVALID_REQUEST: { ...invalid, message: (detail = '') => `Invalid request: ${detail}` },
+  TG_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    ...invalid,
+    status: 415,
+    message: (type = '') => `Unsupported content type "${type}": send application/json`,
+  },
+  TG_ERR_BODY_TOO_LARGE: {
+    ...invalid,
+    status: 413,
+    anthropicType: 'request_too_large',
+    message: (limit = '') => `Request body is larger than the ${limit}-byte limit`,
+  },
+  TG_ERR_MODEL_NOT_FOUND: {
+    ...notFound,
+    message: (model = '') => `Model ${model} does not exist or is not published on this gateway`,
+  },
+  TG_ERR_ROUTE_NOT_FOUND: { ...notFound, message: (method = '', url = '') => `No route ${method} ${url}` },
+  TG_ERR_NOT_FOUND: { ...notFound, message: (kind = '', ref = '') => `No ${kind} "${ref}"` },
+  TG_ERR_CONFLICT: {
+    status: 409,
+    type: 'conflict_error',
+    anthropicType: 'invalid_request_error',
+    message: (detail = '') => detail,
+  },
+  TG_ERR_KEY_LIMIT_REACHED: {
+    status: 409,
+    type: 'conflict_error',
+    anthropicType: 'invalid_request_error',
+    message: (project = '', limit = '') =>
+      `Project ${project} has reached its limit of ${limit} API keys: delete or revoke one, or raise the project's key limit`,
+  },
+  TG_ERR_ADMIN_UNAUTHORIZED: {
+    ...unauthenticated,
+    message: () => 'Admin API requires "Authorization: Bearer <admin token>"',
+  },
+  TG_ERR_PROVIDER_UNREACHABLE: {
+    ...upstream,
+    message: (provider = '', detail = '') => `Provider ${provider} could not be reached: ${detail}`,
+  },
+  TG_ERR_PROVIDER_ERROR: {
+    ...upstream,
+    message: (provider = '', status = '') => `Provider ${provider} failed with HTTP ${status}`,
+  },
+  TG_ERR_PROVIDER_AUTH: {
+    ...upstream,
+    message: (provider = '', credential = '') =>
+      `Provider ${provider} rejected the credential "${credential}": an administrator must update it`,
+  },
+  TG_ERR_PROVIDER_REJECTED: {
+    ...invalid,
+    message: (provider = '', detail = '') => `Provider ${provider} rejected the request: ${detail}`,
+  },
+  TG_ERR_PROVIDER_RATE_LIMITED: {
+    status: 429,
+    type: 'rate_limit_error',
+    anthropicType: 'rate_limit_error',
+    message: (provider = '') => `Provider ${provider} is rate limiting requests; retry later`,
+  },
+  TG_ERR_PROVIDER_TIMEOUT: {
+    status: 504,
+    type: 'api_error',
+    anthropicType: 'api_error',
+    message: (provider = '', ms = '') => `Provider ${provider} did not answer within ${ms} ms`,
+  },
+  TG_ERR_SHUTTING_DOWN: {
+    status: 503,
+    type: 'api_error',
+    anthropicType: 'overloaded_error',
+    message: () => 'Tollgate is shutting down; retry on another instance',
+  },
+  TG_ERR_INTERNAL: {
+    status: 500,
+    type: 'api_error',
+    anthropicType: 'api_error',
+    message: (requestId = '') => `Internal error; quote request id ${requestId} when reporting it`,
+  },
+} satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** An error from the catalogue. Throw it anywhere; the error handler renders it. */
+export class TollgateError extends Error {
+  readonly status: number;
+  /** Extra response headers, e.g. `retry-after`. */
+  headers: Record<string, string> | undefined;
+  constructor(
+    readonly code: ErrorCode,
+    ...args: string[]
+  ) {
+    const spec: ErrorSpec = ERRORS[code];
+    super(spec.message(...args));
+    this.status = spec.status;
+  }
+  withHeaders(headers: Record<string, string>): this {
+    this.headers = headers;
+    return this;
+  }
+}
+
+export type Dialect = 'openai' | 'anthropic';
+
+/** `TG_ERR_MODEL_NOT_FOUND` → `model_not_found`: the machine-readable code callers see. */
+export function publicCode(code: ErrorCode): string {
+  return code.slice('TG_ERR_'.length).toLowerCase();
+}
+
+/** Renders an error body in the caller's dialect. */
+export function renderError(error: TollgateError, dialect: Dialect): string {
+  const spec: ErrorSpec = ERRORS[error.code];
+  if (dialect === 'anthropic') {
+    return JSON.stringify({ type: 'error', error: { type: spec.anthropicType, message: error.message } });
+  }
+  return JSON.stringify({
+    error: { message: error.message, type: spec.type, code: publicCode(error.code), status: error.status },
+  });
+}

@@ -1,0 +1,69 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorCode } from '../errors.ts';
+import { costOf, type Usage } from './metering/cost.ts';
+import type { UsageWriter } from './metering/usage-writer.ts';
+import type { KeyEntry } from './policy/key-cache.ts';
+import type { PublishedModel, Target } from './routing/model-registry.ts';
+
+/**
+ * One request's passage through the gateway: who called, which model and target served it,
+ * when the first byte went out. `finish` turns it into exactly one usage record.
+ */
+export class Exchange {
+  readonly started = performance.now();
+  readonly time = new Date();
+  key: KeyEntry | undefined;
+  model: PublishedModel | undefined;
+  target: Target | undefined;
+  streamed = false;
+  firstByteAt: number | undefined;
+  #finished = false;
+  /** Aborted when the caller goes away, so the provider call stops too. */
+  readonly abort = new AbortController();
+
+  constructor(
+    readonly request: FastifyRequest,
+    readonly endpoint: string,
+    private readonly usage: UsageWriter,
+  ) {}
+
+  /** Aborts the provider call if the caller disconnects before the response is complete. */
+  watchDisconnect(reply: FastifyReply): void {
+    reply.raw.once('close', () => {
+      if (!reply.raw.writableFinished) this.abort.abort();
+    });
+  }
+
+  costOf(usage: Usage): number {
+    return this.model ? costOf(usage, this.model.prices) : 0;
+  }
+
+  finish(status: number, usage?: Usage, errorCode?: ErrorCode | string): void {
+    if (this.#finished || !this.key) return;
+    this.#finished = true;
+    const now = performance.now();
+    this.usage.record({
+      time: this.time,
+      requestId: this.request.id,
+      orgId: this.key.orgId,
+      projectId: this.key.projectId,
+      keyId: this.key.id,
+      keyName: this.key.name,
+      userId: this.key.ownerUserId,
+      endpoint: this.endpoint,
+      model: this.model?.name ?? null,
+      provider: this.target?.provider ?? null,
+      upstreamModel: this.target?.upstreamModel ?? null,
+      credentialId: this.target?.credential.id ?? null,
+      status,
+      errorCode: errorCode ?? null,
+      promptTokens: usage?.promptTokens ?? 0,
+      completionTokens: usage?.completionTokens ?? 0,
+      cachedTokens: usage?.cachedTokens ?? 0,
+      costUsd: usage ? this.costOf(usage) : 0,
+      latencyMs: now - this.started,
+      ttftMs: this.firstByteAt === undefined ? null : this.firstByteAt - this.started,
+      streamed: this.streamed,
+    });
+  }
+}

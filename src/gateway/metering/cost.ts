@@ -1,0 +1,33 @@
+import type { Prices } from '../routing/model-registry.ts';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  /** Prompt tokens served from the provider's cache; part of `promptTokens`. */
+  cachedTokens: number;
+}
+
+/** Cost in USD of a call: tokens × price per million, cached prompt tokens at the cached price. */
+export function costOf(usage: Usage, prices: Prices): number {
+  const cached = Math.min(usage.cachedTokens, usage.promptTokens);
+  const cachedPrice = prices.cachedInput ?? prices.input;
+  return (
+    ((usage.promptTokens - cached) * prices.input + cached * cachedPrice + usage.completionTokens * prices.output) / 1e6
+  );
+}
+
+interface OpenAIUsage {
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  prompt_tokens_details?: { cached_tokens?: number } | null;
+}
+
+/** Reads OpenAI's `usage` object (chat and embeddings alike). */
+export function usageFromOpenAI(usage: OpenAIUsage | null | undefined): Usage | undefined {
+  if (!usage || typeof usage !== 'object') return undefined;
+  return {
+    promptTokens: usage.prompt_tokens ?? 0,
+    completionTokens: usage.completion_tokens ?? 0,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+  };
+}

@@ -1,0 +1,42 @@
+/** A field of a credential form: secret fields are encrypted and never shown again. */
+export interface CredentialField {
+  name: string;
+  label: string;
+  secret: boolean;
+  required: boolean;
+  /** Shown as a placeholder and used when the field is left empty. */
+  default?: string;
+}
+
+export interface AuthMethod {
+  id: string;
+  label: string;
+  fields: CredentialField[];
+}
+
+/** Everything Tollgate knows about reaching one provider, declared as data. */
+export interface ProviderSpec {
+  id: string;
+  label: string;
+  /** The wire format spoken: all providers of issue 2 speak OpenAI's. */
+  format: 'openai';
+  authMethods: AuthMethod[];
+  /** Capabilities the gateway may route to this provider. */
+  endpoints: Array<'chat' | 'embeddings'>;
+}
+
+/** A credential as the data plane holds it: decrypted, in memory only. */
+export interface ResolvedCredential {
+  id: string;
+  name: string;
+  provider: string;
+  authMethod: string;
+  secrets: Record<string, string>;
+  settings: Record<string, string>;
+}
+
+/** An upstream HTTP call, ready to send. */
+export interface UpstreamRequest {
+  url: string;
+  headers: Record<string, string>;
+}

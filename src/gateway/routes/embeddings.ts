@@ -1,0 +1,21 @@
+import type { FastifyInstance } from 'fastify';
+import { TollgateError } from '../../errors.ts';
+import type { GatewayContext } from '../context.ts';
+import { handle } from '../handle.ts';
+import { admit, forwardJson, jsonObject } from '../openai-call.ts';
+
+/** `POST /v1/embeddings`: OpenAI Embeddings. */
+export function embeddingsRoute(app: FastifyInstance, ctx: GatewayContext): void {
+  app.post(
+    '/v1/embeddings',
+    handle(ctx, 'embeddings', async (exchange, request, reply) => {
+      const body = jsonObject(request.body);
+      await admit(ctx, exchange, body);
+      const input = body.input;
+      if (typeof input !== 'string' && !(Array.isArray(input) && input.length > 0)) {
+        throw new TollgateError('TG_ERR_INVALID_REQUEST', '"input" must be a string or a non-empty array');
+      }
+      await forwardJson(ctx, exchange, reply, '/embeddings', body);
+    }),
+  );
+}

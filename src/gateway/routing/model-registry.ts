@@ -1,0 +1,143 @@
+import { asc } from 'drizzle-orm';
+import type { Invalidation } from '../../coord/invalidation.ts';
+import type { Vault } from '../../crypto/vault.ts';
+import type { Db } from '../../store/db.ts';
+import { models, modelTargets, providerCredentials } from '../../store/schema.ts';
+import { authMethod, defaultOf, providerSpec } from '../providers/registry.ts';
+import type { ResolvedCredential } from '../providers/types.ts';
+
+export interface Prices {
+  /** USD per million tokens. */
+  input: number;
+  output: number;
+  cachedInput: number | null;
+}
+
+export interface Target {
+  credential: ResolvedCredential;
+  provider: string;
+  upstreamModel: string;
+  defaultBaseUrl: string;
+  weight: number;
+}
+
+export interface PublishedModel {
+  id: string;
+  orgId: string;
+  name: string;
+  prices: Prices;
+  createdAt: number;
+  /** In fallback order. */
+  targets: Target[];
+}
+
+/**
+ * All published models with their targets and decrypted credentials, held in memory so the
+ * data plane never asks the database. Reloaded whole when a model or credential changes:
+ * they are few and change rarely, and a whole reload cannot leave a half-updated view.
+ */
+export class ModelRegistry {
+  #byOrg = new Map<string, Map<string, PublishedModel>>();
+  #reloading: Promise<void> | undefined;
+  #again = false;
+  readonly #db: Db;
+  readonly #vault: Vault;
+  readonly #onError: (error: unknown) => void;
+
+  constructor(db: Db, vault: Vault, invalidation: Invalidation, onError: (error: unknown) => void) {
+    this.#db = db;
+    this.#vault = vault;
+    this.#onError = onError;
+    invalidation.subscribe((change) => {
+      if (change.kind === 'model' || change.kind === 'credential') void this.reload();
+    });
+  }
+
+  find(orgId: string, name: string): PublishedModel | undefined {
+    return this.#byOrg.get(orgId)?.get(name);
+  }
+
+  list(orgId: string): PublishedModel[] {
+    return [...(this.#byOrg.get(orgId)?.values() ?? [])];
+  }
+
+  /** Reloads from the database; concurrent calls coalesce, and a call during a load loads again after. */
+  reload(): Promise<void> {
+    if (this.#reloading) {
+      this.#again = true;
+      return this.#reloading;
+    }
+    this.#reloading = (async () => {
+      do {
+        this.#again = false;
+        try {
+          this.#byOrg = await this.#load();
+        } catch (error) {
+          this.#onError(error);
+        }
+      } while (this.#again);
+    })().finally(() => {
+      this.#reloading = undefined;
+    });
+    return this.#reloading;
+  }
+
+  async #load(): Promise<Map<string, Map<string, PublishedModel>>> {
+    const [modelRows, targetRows, credentialRows] = await Promise.all([
+      this.#db.select().from(models),
+      this.#db.select().from(modelTargets).orderBy(asc(modelTargets.position)),
+      this.#db.select().from(providerCredentials),
+    ]);
+    const credentials = new Map<string, { credential: ResolvedCredential; defaultBaseUrl: string }>();
+    for (const row of credentialRows) {
+      const spec = providerSpec(row.provider);
+      const method = spec && authMethod(spec, row.authMethod);
+      if (!method) continue;
+      try {
+        const secrets = this.#vault.decrypt<Record<string, string>>(row.secretCiphertext, row.id);
+        credentials.set(row.id, {
+          credential: {
+            id: row.id,
+            name: row.name,
+            provider: row.provider,
+            authMethod: row.authMethod,
+            secrets,
+            settings: row.settings,
+          },
+          defaultBaseUrl: defaultOf(method, 'baseUrl'),
+        });
+      } catch (error) {
+        this.#onError(error);
+      }
+    }
+    const byId = new Map<string, PublishedModel>();
+    const byOrg = new Map<string, Map<string, PublishedModel>>();
+    for (const row of modelRows) {
+      const model: PublishedModel = {
+        id: row.id,
+        orgId: row.orgId,
+        name: row.name,
+        prices: { input: row.inputPrice, output: row.outputPrice, cachedInput: row.cachedInputPrice },
+        createdAt: row.createdAt.getTime(),
+        targets: [],
+      };
+      byId.set(row.id, model);
+      const org = byOrg.get(row.orgId) ?? new Map<string, PublishedModel>();
+      byOrg.set(row.orgId, org);
+      org.set(row.name, model);
+    }
+    for (const row of targetRows) {
+      const found = credentials.get(row.credentialId);
+      const model = byId.get(row.modelId);
+      if (!found || !model) continue;
+      model.targets.push({
+        credential: found.credential,
+        provider: found.credential.provider,
+        upstreamModel: row.upstreamModel,
+        defaultBaseUrl: found.defaultBaseUrl,
+        weight: row.weight,
+      });
+    }
+    return byOrg;
+  }
+}

@@ -1,0 +1,98 @@
+import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
+import { TollgateError } from '../errors.ts';
+import { openaiRequest } from './providers/openai/request.ts';
+import type { Target } from './routing/model-registry.ts';
+
+/** One connection pool for every provider; keep-alive saves a handshake per request. */
+export const upstreamAgent = new Agent({
+  keepAliveTimeout: 30_000,
+  keepAliveMaxTimeout: 600_000,
+  connections: 256,
+});
+
+export interface UpstreamCall {
+  target: Target;
+  /** Path below the provider's base URL, e.g. `/chat/completions`. */
+  path: string;
+  body: string;
+  signal: AbortSignal;
+  timeoutMs: number;
+}
+
+/**
+ * Sends one call to a provider and returns its response once the status line and headers are
+ * in. A provider failure becomes the catalogue error that says what went wrong; the provider's
+ * credential is never part of any message.
+ */
+export async function sendUpstream(call: UpstreamCall): Promise<Dispatcher.ResponseData> {
+  const { target } = call;
+  const { url, headers } = openaiRequest(target.credential, call.path, target.defaultBaseUrl);
+  let response: Dispatcher.ResponseData;
+  try {
+    response = await upstreamAgent.request({
+      origin: new URL(url).origin,
+      path: url.slice(new URL(url).origin.length),
+      method: 'POST',
+      headers,
+      body: call.body,
+      signal: call.signal,
+      headersTimeout: call.timeoutMs,
+      bodyTimeout: call.timeoutMs,
+    });
+  } catch (error) {
+    throw connectionFailure(error, target, call.timeoutMs);
+  }
+  if (response.statusCode >= 400) throw await statusFailure(response, target);
+  return response;
+}
+
+function connectionFailure(error: unknown, target: Target, timeoutMs: number): TollgateError {
+  if (error instanceof TollgateError) return error;
+  if (
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError ||
+    error instanceof undiciErrors.ConnectTimeoutError
+  ) {
+    return new TollgateError('TG_ERR_PROVIDER_TIMEOUT', target.provider, String(timeoutMs));
+  }
+  const code = (error as { code?: string }).code ?? (error as Error).name ?? 'unknown error';
+  return new TollgateError('TG_ERR_PROVIDER_UNREACHABLE', target.provider, code);
+}
+
+/** The provider's own error message, if it sent one in OpenAI's shape; at most 500 characters. */
+async function providerMessage(response: Dispatcher.ResponseData): Promise<string> {
+  try {
+    const text = await response.body.text();
+    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
+    const message =
+      typeof parsed.error === 'string'
+        ? parsed.error
+        : typeof parsed.error?.message === 'string'
+          ? parsed.error.message
+          : typeof parsed.message === 'string'
+            ? parsed.message
+            : '';
+    return message.slice(0, 500) || 'no details given';
+  } catch {
+    return 'no details given';
+  }
+}
+
+async function statusFailure(response: Dispatcher.ResponseData, target: Target): Promise<TollgateError> {
+  const status = response.statusCode;
+  if (status === 401 || status === 403) {
+    await response.body.dump();
+    return new TollgateError('TG_ERR_PROVIDER_AUTH', target.provider, target.credential.name);
+  }
+  if (status === 429) {
+    await response.body.dump();
+    const retryAfter = response.headers['retry-after'];
+    const error = new TollgateError('TG_ERR_PROVIDER_RATE_LIMITED', target.provider);
+    return typeof retryAfter === 'string' ? error.withHeaders({ 'retry-after': retryAfter }) : error;
+  }
+  if (status === 400 || status === 413 || status === 422) {
+    return new TollgateError('TG_ERR_PROVIDER_REJECTED', target.provider, await providerMessage(response));
+  }
+  await response.body.dump();
+  return new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, String(status));
+}

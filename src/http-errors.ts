@@ -1,0 +1,43 @@
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type Dialect, renderError, TollgateError } from './errors.ts';
+
+/** The caller's dialect, by front door. */
+export function dialectOf(url: string): Dialect {
+  return url.startsWith('/v1/messages') ? 'anthropic' : 'openai';
+}
+
+/** Any error thrown while serving a request, as the catalogue error the caller should see. */
+export function toTollgateError(
+  error: FastifyError | Error,
+  request: FastifyRequest,
+  bodyLimit: number,
+): TollgateError {
+  if (error instanceof TollgateError) return error;
+  const fastify = error as FastifyError & { code?: string };
+  switch (fastify.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new TollgateError('TG_ERR_BODY_TOO_LARGE', String(bodyLimit));
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new TollgateError('TG_ERR_UNSUPPORTED_MEDIA_TYPE', String(request.headers['content-type'] ?? ''));
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new TollgateError('TG_ERR_INVALID_JSON', 'the body is empty');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new TollgateError('TG_ERR_INVALID_JSON', fastify.message);
+    case '23505':
+      return new TollgateError('TG_ERR_CONFLICT', 'An object with that name already exists');
+  }
+  if (fastify.validation) return new TollgateError('TG_ERR_INVALID_REQUEST', fastify.message);
+  if (error instanceof SyntaxError && fastify.statusCode === 400) {
+    return new TollgateError('TG_ERR_INVALID_JSON', error.message);
+  }
+  return new TollgateError('TG_ERR_INTERNAL', request.id);
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: TollgateError): void {
+  if (reply.sent || reply.raw.headersSent) return;
+  reply
+    .code(error.status)
+    .headers(error.headers ?? {})
+    .type('application/json; charset=utf-8')
+    .send(renderError(error, dialectOf(request.url)));
+}

@@ -1,0 +1,213 @@
+import { sql } from 'drizzle-orm';
+import {
+  bigserial,
+  boolean,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgEnum,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
+const updated = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+
+export const roleEnum = pgEnum('role', ['owner', 'admin', 'member', 'viewer']);
+export const keyStatusEnum = pgEnum('key_status', ['active', 'disabled', 'revoked']);
+
+export const organizations = pgTable('organizations', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  slug: text('slug').notNull().unique(),
+  createdAt: created(),
+});
+
+export const projects = pgTable(
+  'projects',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** Maximum number of keys (active or disabled); null means unlimited. */
+    keyLimit: integer('key_limit'),
+    createdAt: created(),
+  },
+  (t) => [uniqueIndex('projects_org_name').on(t.orgId, t.name)],
+);
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  email: text('email').notNull().unique(),
+  name: text('name'),
+  passwordHash: text('password_hash'),
+  createdAt: created(),
+});
+
+export const memberships = pgTable(
+  'memberships',
+  {
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    role: roleEnum('role').notNull(),
+    createdAt: created(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.orgId] })],
+);
+
+/** Admin API tokens other than the bootstrap one from the environment; hashes only. */
+export const adminTokens = pgTable('admin_tokens', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull(),
+  tokenHash: text('token_hash').notNull().unique(),
+  createdAt: created(),
+});
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    projectId: uuid('project_id')
+      .notNull()
+      .references(() => projects.id, { onDelete: 'restrict' }),
+    ownerUserId: uuid('owner_user_id').references(() => users.id, { onDelete: 'set null' }),
+    name: text('name').notNull(),
+    /** SHA-256 of the full key, hex. The key itself is never stored. */
+    keyHash: text('key_hash').notNull().unique(),
+    preview: text('preview').notNull(),
+    status: keyStatusEnum('status').notNull().default('active'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    createdBy: text('created_by'),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [index('api_keys_project').on(t.projectId)],
+);
+
+export const providerCredentials = pgTable(
+  'provider_credentials',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    provider: text('provider').notNull(),
+    authMethod: text('auth_method').notNull(),
+    /** Vault ciphertext of the secret fields (see crypto/vault.ts); bound to `id`. */
+    secretCiphertext: text('secret_ciphertext').notNull(),
+    /** Masked previews of each secret field, e.g. {"apiKey": "sk-••••abcd"}. */
+    secretPreview: jsonb('secret_preview').$type<Record<string, string>>().notNull(),
+    /** Non-secret settings: base URL, API version, region, … */
+    settings: jsonb('settings').$type<Record<string, string>>().notNull().default({}),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [uniqueIndex('provider_credentials_org_name').on(t.orgId, t.name)],
+);
+
+export const models = pgTable(
+  'models',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    /** The public name callers put in `model`. */
+    name: text('name').notNull(),
+    /** USD per million tokens. */
+    inputPrice: doublePrecision('input_price').notNull().default(0),
+    outputPrice: doublePrecision('output_price').notNull().default(0),
+    cachedInputPrice: doublePrecision('cached_input_price'),
+    createdAt: created(),
+    updatedAt: updated(),
+  },
+  (t) => [uniqueIndex('models_org_name').on(t.orgId, t.name)],
+);
+
+/** Where a model is served: a credential and the provider's own model id. */
+export const modelTargets = pgTable(
+  'model_targets',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    modelId: uuid('model_id')
+      .notNull()
+      .references(() => models.id, { onDelete: 'cascade' }),
+    credentialId: uuid('credential_id')
+      .notNull()
+      .references(() => providerCredentials.id, { onDelete: 'restrict' }),
+    upstreamModel: text('upstream_model').notNull(),
+    weight: integer('weight').notNull().default(1),
+    /** Fallback order: lower is tried first. */
+    position: integer('position').notNull().default(0),
+  },
+  (t) => [index('model_targets_model').on(t.modelId), index('model_targets_credential').on(t.credentialId)],
+);
+
+export const usageRecords = pgTable(
+  'usage_records',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    time: timestamp('time', { withTimezone: true }).notNull(),
+    requestId: text('request_id').notNull(),
+    orgId: uuid('org_id'),
+    projectId: uuid('project_id'),
+    keyId: uuid('key_id'),
+    keyName: text('key_name'),
+    userId: uuid('user_id'),
+    endpoint: text('endpoint').notNull(),
+    model: text('model'),
+    provider: text('provider'),
+    upstreamModel: text('upstream_model'),
+    credentialId: uuid('credential_id'),
+    status: integer('status').notNull(),
+    errorCode: text('error_code'),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    completionTokens: integer('completion_tokens').notNull().default(0),
+    cachedTokens: integer('cached_tokens').notNull().default(0),
+    costUsd: doublePrecision('cost_usd').notNull().default(0),
+    latencyMs: doublePrecision('latency_ms').notNull(),
+    ttftMs: doublePrecision('ttft_ms'),
+    streamed: boolean('streamed').notNull().default(false),
+  },
+  (t) => [
+    index('usage_records_time').on(t.time),
+    index('usage_records_key_time').on(t.keyId, t.time),
+    index('usage_records_model_time').on(t.model, t.time),
+  ],
+);
+
+/**
+ * Every control-plane change that a gateway instance caches appends a row here; instances
+ * sharing a database poll it to drop stale cache entries (see coord/invalidation.ts).
+ */
+export const changes = pgTable('changes', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  kind: text('kind').notNull(),
+  ref: text('ref').notNull(),
+  at: timestamp('at', { withTimezone: true }).notNull().default(sql`now()`),
+});
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type ProjectRow = typeof projects.$inferSelect;
+export type CredentialRow = typeof providerCredentials.$inferSelect;
+export type ModelRow = typeof models.$inferSelect;
+export type ModelTargetRow = typeof modelTargets.$inferSelect;
+export type UsageRow = typeof usageRecords.$inferInsert;
+export type UsageRecord = typeof usageRecords.$inferSelect;
