@@ -116,7 +116,8 @@ export async function forwardStream(
     if (event.includes('"usage":{')) {
       const data = eventData(event) as { usage?: never; choices?: unknown[] } | undefined;
       usage = usageFromOpenAI(data?.usage) ?? usage;
-      if (!callerWantsUsage && Array.isArray(data?.choices) && data.choices.length === 0) return;
+      // The usage-only event has empty choices (vLLM sends null or none): drop it unless asked for.
+      if (!callerWantsUsage && !(Array.isArray(data?.choices) && data.choices.length > 0)) return;
     }
     exchange.firstByteAt ??= performance.now();
     if (!raw.write(event)) await new Promise((resolve) => raw.once('drain', resolve));
