@@ -26,14 +26,18 @@ const MIGRATION_LOCK = 7_146_001;
 
 export async function openStore(options: { databaseUrl?: string | undefined; dataDir: string }): Promise<Store> {
   if (options.databaseUrl) {
+    // One connection for migrating, holding a session lock so instances starting together
+    // apply migrations one at a time.
+    const migrator = postgres(options.databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      await migrator`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      await migratePostgres(drizzlePostgres(migrator, { schema }), { migrationsFolder: MIGRATIONS });
+      await migrator`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+    } finally {
+      await migrator.end({ timeout: 5 });
+    }
     const client = postgres(options.databaseUrl, { max: 10, onnotice: () => {} });
     const db = drizzlePostgres(client, { schema });
-    await client.begin(async (tx) => {
-      await tx`select pg_advisory_xact_lock(${MIGRATION_LOCK})`;
-      await migratePostgres(drizzlePostgres(tx as unknown as postgres.Sql, { schema }), {
-        migrationsFolder: MIGRATIONS,
-      });
-    });
     return { db: db as unknown as Db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
   }
   const dir = path.join(options.dataDir, 'pgdata');
