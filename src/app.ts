@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { ensureAdminToken, ensureDefaultOrganization, resolveMasterKey } from './bootstrap.ts';
+import { ensureAdminToken, ensureDefaultOrganization, resolveMasterKey, verifyMasterKey } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { AdminAuth } from './control/admin-auth.ts';
 import type { ControlContext } from './control/context.ts';
@@ -39,7 +39,7 @@ export interface Tollgate {
 /** Builds a ready-to-listen Tollgate: database migrated, caches loaded, routes registered. */
 export async function createTollgate(config: Config, logger: Logger = createLogger(config)): Promise<Tollgate> {
   const master = resolveMasterKey(config);
-  if (master.source === 'file' && config.production) {
+  if (master.source === 'file' && (config.production || config.databaseUrl)) {
     logger.warn(
       'TOLLGATE_MASTER_KEY is not set: provider secrets are encrypted under a key file in the data directory. Set TOLLGATE_MASTER_KEY in production.',
     );
@@ -47,6 +47,12 @@ export async function createTollgate(config: Config, logger: Logger = createLogg
   const vault = new Vault(master.key);
   const store = await openStore(config);
   const db = store.db;
+  try {
+    await verifyMasterKey(db, vault, master.source);
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const orgId = await ensureDefaultOrganization(db);
   const firstRunAdminToken = await ensureAdminToken(db, config);
   const invalidation: Invalidation =

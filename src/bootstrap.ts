@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { asc } from 'drizzle-orm';
-import { type Config, parseMasterKey } from './config.ts';
+import { asc, eq } from 'drizzle-orm';
+import { type Config, ConfigError, parseMasterKey } from './config.ts';
 import { hashAdminToken } from './control/admin-auth.ts';
+import type { Vault } from './crypto/vault.ts';
 import type { Db } from './store/db.ts';
-import { adminTokens, organizations, projects } from './store/schema.ts';
+import { adminTokens, organizations, projects, settings } from './store/schema.ts';
 
 /**
  * The master key: `TOLLGATE_MASTER_KEY`, or else a key file in the data directory, made on
@@ -48,4 +49,23 @@ export async function ensureAdminToken(db: Db, config: Config): Promise<string |
   const token = `tga_${randomBytes(32).toString('base64url')}`;
   await db.insert(adminTokens).values({ name: 'first-run', tokenHash: hashAdminToken(token) });
   return token;
+}
+
+/**
+ * Every instance sharing a database must hold the same master key, or secrets written by one
+ * cannot be read by another. The first start records the key's check value; a later start
+ * with another key stops with a message instead of failing request by request.
+ */
+export async function verifyMasterKey(db: Db, vault: Vault, source: 'env' | 'file'): Promise<void> {
+  const check = vault.checkValue();
+  await db.insert(settings).values({ key: 'master_key_check', value: check }).onConflictDoNothing();
+  const [row] = await db.select().from(settings).where(eq(settings.key, 'master_key_check'));
+  if (row && row.value !== check) {
+    throw new ConfigError(
+      'TOLLGATE_MASTER_KEY',
+      source === 'env'
+        ? 'does not match the master key this database was set up with'
+        : 'is not set, and the key file in the data directory does not match the master key this database was set up with; give every instance the same TOLLGATE_MASTER_KEY',
+    );
+  }
 }

@@ -8,8 +8,10 @@ import { createLogger } from './logger.ts';
  */
 export async function serve(env: Record<string, string | undefined> = process.env): Promise<Tollgate> {
   let config: Config;
+  let tollgate: Tollgate;
   try {
     config = loadConfig(env);
+    tollgate = await createTollgate(config, createLogger(config));
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`tollgate: invalid configuration: ${error.message}\n`);
@@ -17,8 +19,7 @@ export async function serve(env: Record<string, string | undefined> = process.en
     }
     throw error;
   }
-  const logger = createLogger(config);
-  const tollgate = await createTollgate(config, logger);
+  const logger = tollgate.app.log;
   const address = await tollgate.app.listen({ port: config.port, host: config.host });
   logger.info({ address, database: tollgate.store.kind }, 'Tollgate is listening');
   const url = `http://localhost:${config.port}`;

@@ -1,9 +1,9 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { sql } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rawRows } from '../src/store/db.ts';
-import { sql } from 'drizzle-orm';
 import { backends } from './support/backends.ts';
 import { FakeOpenAI, fakePromptTokens } from './support/fake-openai.ts';
 import { type RunningTollgate, startTollgate } from './support/tollgate.ts';
@@ -151,7 +151,15 @@ describe.each(backends())('gateway end to end on $name', (backend) => {
     expect(embeddings.data).toHaveLength(2);
     expect(embeddings.usage.prompt_tokens).toBe(4);
     const models = await client.models.list();
-    expect(models.data.map((model) => model.id)).toEqual(['broken', 'busy', 'gpt-4o', 'no-usage', 'picky', 'sleepy', 'text-embedding-3-small']);
+    expect(models.data.map((model) => model.id)).toEqual([
+      'broken',
+      'busy',
+      'gpt-4o',
+      'no-usage',
+      'picky',
+      'sleepy',
+      'text-embedding-3-small',
+    ]);
   });
 
   it('records one usage row per request with the right tokens and cost', async () => {
@@ -179,7 +187,9 @@ describe.each(backends())('gateway end to end on $name', (backend) => {
     expect(record.latencyMs).toBeGreaterThan(0);
     expect(record.requestId).toMatch(/^req_/);
 
-    const streamed = after.body.records.find((row: { streamed: boolean; promptTokens: number }) => row.streamed && row.promptTokens === 3);
+    const streamed = after.body.records.find(
+      (row: { streamed: boolean; promptTokens: number }) => row.streamed && row.promptTokens === 3,
+    );
     expect(streamed).toMatchObject({ completionTokens: 2, status: 200 });
     expect(streamed.ttftMs).toBeGreaterThan(0);
     const embedding = after.body.records.find((row: { endpoint: string }) => row.endpoint === 'embeddings');
@@ -201,7 +211,11 @@ describe.each(backends())('gateway end to end on $name', (backend) => {
     expect((await missing.json()).error.code).toBe('key_missing');
     const typo = `${key.key.slice(0, 10)}${key.key[10] === 'x' ? 'y' : 'x'}${key.key.slice(11)}`;
     const malformed = await call({ authorization: `Bearer ${typo}` });
-    expect((await malformed.json()).error).toMatchObject({ code: 'key_malformed', type: 'authentication_error', status: 401 });
+    expect((await malformed.json()).error).toMatchObject({
+      code: 'key_malformed',
+      type: 'authentication_error',
+      status: 401,
+    });
     const { generateApiKey } = await import('../src/crypto/api-keys.ts');
     const unknown = await call({ authorization: `Bearer ${generateApiKey()}` });
     expect(unknown.status).toBe(401);
@@ -266,8 +280,13 @@ describe.each(backends())('gateway end to end on $name', (backend) => {
     expect(notObject.status).toBe(400);
     const unknownModel = await post(JSON.stringify({ model: 'gpt-9', messages: [{ role: 'user', content: 'x' }] }));
     expect(unknownModel.status).toBe(404);
-    expect((await unknownModel.json()).error).toMatchObject({ code: 'model_not_found', message: expect.stringContaining('gpt-9') });
-    const huge = await post(JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(11 * 1024 * 1024) }] }));
+    expect((await unknownModel.json()).error).toMatchObject({
+      code: 'model_not_found',
+      message: expect.stringContaining('gpt-9'),
+    });
+    const huge = await post(
+      JSON.stringify({ model: 'gpt-4o', messages: [{ role: 'user', content: 'x'.repeat(11 * 1024 * 1024) }] }),
+    );
     expect(huge.status).toBe(413);
     expect((await huge.json()).error.code).toBe('body_too_large');
     const wrongType = await post('<hello/>', { 'content-type': 'application/xml' });
@@ -309,7 +328,9 @@ describe.each(backends())('gateway end to end on $name', (backend) => {
     expect(rejected.message).toContain('openai-production');
     expect(rejected.message).not.toContain('sk-wrong');
     await tg.admin('PATCH', '/api/v1/credentials/openai-production', { fields: { apiKey: PROVIDER_SECRET } });
-    await waitFor(async () => (await client.models.list()) && (await failure('gpt-4o').catch(() => 'ok')) === 'ok' ? true : undefined);
+    await waitFor(async () =>
+      (await client.models.list()) && (await failure('gpt-4o').catch(() => 'ok')) === 'ok' ? true : undefined,
+    );
   });
 
   it('answers 502 when the provider cannot be reached and 504 when it is too slow', async () => {
@@ -318,13 +339,20 @@ describe.each(backends())('gateway end to end on $name', (backend) => {
       provider: 'openai-compatible',
       fields: { baseUrl: 'http://127.0.0.1:1/v1' },
     });
-    await tg.admin('POST', '/api/v1/models', { name: 'nowhere', targets: [{ credential: 'nowhere', upstreamModel: 'x' }] });
-    await expect(client.chat.completions.create({ model: 'nowhere', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+    await tg.admin('POST', '/api/v1/models', {
+      name: 'nowhere',
+      targets: [{ credential: 'nowhere', upstreamModel: 'x' }],
+    });
+    await expect(
+      client.chat.completions.create({ model: 'nowhere', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({
       status: 502,
       code: 'provider_unreachable',
     });
     const started = Date.now();
-    await expect(client.chat.completions.create({ model: 'sleepy', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+    await expect(
+      client.chat.completions.create({ model: 'sleepy', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({
       status: 504,
       code: 'provider_timeout',
     });

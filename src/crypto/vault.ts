@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 
 /**
  * Envelope encryption for provider secrets. Each secret gets its own random 256-bit data key;
@@ -58,6 +58,14 @@ export class Vault {
     } catch {
       throw new VaultError(`cannot decrypt the secret of ${recordId}: wrong master key or tampered record`);
     }
+  }
+
+  /**
+   * A value that identifies the master key without revealing it: HMAC-SHA256 of a constant.
+   * Stored once per database so an instance started with a different key refuses to start.
+   */
+  checkValue(): string {
+    return createHmac('sha256', this.#masterKey).update('tollgate master key check v1').digest('base64url');
   }
 
   /** Re-wraps the data key under another master key, leaving the sealed secret untouched. */

@@ -211,3 +211,10 @@ export type ModelRow = typeof models.$inferSelect;
 export type ModelTargetRow = typeof modelTargets.$inferSelect;
 export type UsageRow = typeof usageRecords.$inferInsert;
 export type UsageRecord = typeof usageRecords.$inferSelect;
+
+/** Instance-wide facts, e.g. the master key's check value. */
+export const settings = pgTable('settings', {
+  key: text('key').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: updated(),
+});
