@@ -1,0 +1,167 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends } from './support/backends.ts';
+import { FakeOpenAI } from './support/fake-openai.ts';
+import { type RunningTollgate, startTollgate } from './support/tollgate.ts';
+
+const SECRET = 'sk-admin-api-secret-9876543210';
+
+describe.each(backends())('admin API on $name', (backend) => {
+  let tg: RunningTollgate;
+  const provider = new FakeOpenAI(SECRET);
+
+  beforeAll(async () => {
+    await provider.start();
+    tg = await startTollgate(await backend.prepare());
+  }, 60_000);
+  afterAll(async () => {
+    await tg?.close();
+    await provider.close();
+  });
+
+  it('requires the admin token, compared exactly', async () => {
+    for (const authorization of [undefined, 'Bearer wrong-token-wrong-token', 'Basic abc']) {
+      const response = await fetch(`${tg.url}/api/v1/keys`, { headers: authorization ? { authorization } : {} });
+      expect(response.status).toBe(401);
+      expect((await response.json()).error.code).toBe('admin_unauthorized');
+    }
+  });
+
+  it('publishes an OpenAPI document generated from the route schemas', async () => {
+    const response = await fetch(`${tg.url}/api/openapi.json`);
+    const document = await response.json();
+    expect(document.openapi).toMatch(/^3\./);
+    for (const path of [
+      '/api/v1/keys',
+      '/api/v1/keys/{id}',
+      '/api/v1/credentials',
+      '/api/v1/models',
+      '/api/v1/projects',
+      '/api/v1/usage',
+    ]) {
+      expect(Object.keys(document.paths)).toContain(path);
+    }
+    expect(document.paths['/api/v1/keys'].post.requestBody.content['application/json'].schema.required).toContain(
+      'name',
+    );
+  });
+
+  it('validates input and says what is wrong', async () => {
+    const missing = await tg.admin('POST', '/api/v1/keys', {});
+    expect(missing.status).toBe(400);
+    expect(missing.body.error.message).toMatch(/name/);
+    const provider = await tg.admin('POST', '/api/v1/credentials', { name: 'x', provider: 'nope', fields: {} });
+    expect(provider.status).toBe(400);
+    expect(provider.body.error.message).toMatch(/unknown provider "nope"/);
+    const field = await tg.admin('POST', '/api/v1/credentials', {
+      name: 'x',
+      provider: 'openai',
+      fields: { apiKey: 'sk-1234567890', colour: 'red' },
+    });
+    expect(field.body.error.message).toMatch(/no field "colour"/);
+    const required = await tg.admin('POST', '/api/v1/credentials', { name: 'x', provider: 'openai', fields: {} });
+    expect(required.body.error.message).toMatch(/needs the field "apiKey"/);
+    const past = await tg.admin('POST', '/api/v1/keys', { name: 'old', expiresAt: '2001-01-01T00:00:00Z' });
+    expect(past.body.error.message).toMatch(/future/);
+    const badId = await tg.admin('POST', '/api/v1/keys/not-a-uuid/revoke');
+    expect(badId.status).toBe(400);
+    const unknownId = await tg.admin('POST', '/api/v1/keys/00000000-0000-4000-8000-000000000000/revoke');
+    expect(unknownId.status).toBe(404);
+  });
+
+  it('masks credential secrets everywhere and refuses to delete one that models use, unless forced', async () => {
+    const created = await tg.admin('POST', '/api/v1/credentials', {
+      name: 'openai-production',
+      provider: 'openai',
+      fields: { apiKey: SECRET, baseUrl: provider.url },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.secrets).toEqual({ apiKey: 'sk-••••3210' });
+    const duplicate = await tg.admin('POST', '/api/v1/credentials', {
+      name: 'openai-production',
+      provider: 'openai',
+      fields: { apiKey: SECRET },
+    });
+    expect(duplicate.status).toBe(409);
+    await tg.admin('POST', '/api/v1/models', {
+      name: 'gpt-4o',
+      targets: [{ credential: 'openai-production', upstreamModel: 'gpt-4o' }],
+    });
+    await tg.admin('POST', '/api/v1/models', {
+      name: 'gpt-4o-mini',
+      targets: [{ credential: created.body.id, upstreamModel: 'gpt-4o-mini' }],
+    });
+    const listed = await tg.admin('GET', '/api/v1/credentials');
+    expect(JSON.stringify(listed.body)).not.toContain(SECRET);
+    expect(listed.body.credentials[0].models).toEqual(['gpt-4o', 'gpt-4o-mini']);
+    const refused = await tg.admin('DELETE', '/api/v1/credentials/openai-production');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toMatch(/used by 2 model\(s\): gpt-4o, gpt-4o-mini/);
+    const forced = await tg.admin('DELETE', '/api/v1/credentials/openai-production?force=true');
+    expect(forced.status).toBe(204);
+    const models = await tg.admin('GET', '/api/v1/models');
+    expect(models.body.models.every((model: { targets: unknown[] }) => model.targets.length === 0)).toBe(true);
+  });
+
+  it('holds a project to its key limit, even when keys are created at once', async () => {
+    const project = await tg.admin('POST', '/api/v1/projects', { name: 'small', keyLimit: 3 });
+    expect(project.status).toBe(201);
+    const attempts = await Promise.all(
+      Array.from({ length: 8 }, (_, index) =>
+        tg.admin('POST', '/api/v1/keys', { name: `k${index}`, project: 'small' }),
+      ),
+    );
+    expect(attempts.filter((attempt) => attempt.status === 201)).toHaveLength(3);
+    const refused = attempts.find((attempt) => attempt.status === 409);
+    expect(refused?.body.error.message).toMatch(/Project small has reached its limit of 3 API keys/);
+    const shown = await tg.admin('GET', '/api/v1/projects/small');
+    expect(shown.body).toMatchObject({ keysUsed: 3, keyLimit: 3 });
+    // A revoked key no longer counts.
+    const first = attempts.find((attempt) => attempt.status === 201);
+    await tg.admin('POST', `/api/v1/keys/${first?.body.id}/revoke`);
+    expect((await tg.admin('POST', '/api/v1/keys', { name: 'again', project: 'small' })).status).toBe(201);
+  });
+
+  it('pages and filters usage records', async () => {
+    await tg.admin('POST', '/api/v1/credentials', {
+      name: 'c',
+      provider: 'openai',
+      fields: { apiKey: SECRET, baseUrl: provider.url },
+    });
+    await tg.admin('POST', '/api/v1/models', {
+      name: 'm1',
+      targets: [{ credential: 'c', upstreamModel: 'a' }],
+      inputPrice: 1,
+    });
+    await tg.admin('POST', '/api/v1/models', {
+      name: 'm2',
+      targets: [{ credential: 'c', upstreamModel: 'b' }],
+      inputPrice: 1,
+    });
+    const key = (await tg.admin('POST', '/api/v1/keys', { name: 'usage-paging' })).body;
+    for (const model of ['m1', 'm1', 'm1', 'm2', 'm2']) {
+      const response = await fetch(`${tg.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model, messages: [{ role: 'user', content: 'a b' }] }),
+      });
+      expect(response.status).toBe(200);
+    }
+    const m1 = await tg.admin('GET', `/api/v1/usage?key=${key.id}&model=m1`);
+    expect(m1.body.totals).toMatchObject({ requests: 3, promptTokens: 6, completionTokens: 30 });
+    const seen: number[] = [];
+    let cursor: number | null = null;
+    do {
+      const page: { body: { records: Array<{ id: number }>; nextCursor: number | null } } = await tg.admin(
+        'GET',
+        `/api/v1/usage?key=${key.id}&limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      );
+      seen.push(...page.body.records.map((record) => record.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen).size).toBe(5);
+    expect((await tg.admin('GET', `/api/v1/usage?key=${key.id}&since=1h`)).body.totals.requests).toBe(5);
+    expect((await tg.admin('GET', `/api/v1/usage?key=${key.id}&until=1h`)).body.totals.requests).toBe(0);
+    expect((await tg.admin('GET', '/api/v1/usage?since=yesterday-ish')).status).toBe(400);
+  });
+});
