@@ -1,4 +1,4 @@
-import { gt, lt, max } from 'drizzle-orm';
+import { gt, lt, max, or, sql } from 'drizzle-orm';
 import type { Db } from '../store/db.ts';
 import { changes } from '../store/schema.ts';
 
@@ -8,6 +8,8 @@ export interface Change {
   ref: string;
 }
 type Listener = (change: Change) => void;
+
+const LOOKBACK_MS = 3000;
 
 /**
  * Tells every gateway instance that a cached object changed. The control plane publishes;
@@ -36,6 +38,7 @@ export class LocalInvalidation implements Invalidation {
 
 export class DatabaseInvalidation extends LocalInvalidation {
   #lastId = 0;
+  readonly #seen = new Map<number, number>();
   #timer: NodeJS.Timeout | undefined;
   #polling: Promise<void> | undefined;
   readonly #db: Db;
@@ -66,13 +69,27 @@ export class DatabaseInvalidation extends LocalInvalidation {
     await this.#db.insert(changes).values(change);
   }
 
+  /**
+   * Ids are taken at insert but rows become visible at commit, so a lower id can appear after a
+   * higher one. Each poll therefore also rereads the last few seconds, skipping ids already seen.
+   */
   async #poll(): Promise<void> {
     try {
-      const rows = await this.#db.select().from(changes).where(gt(changes.id, this.#lastId)).orderBy(changes.id);
+      const rows = await this.#db
+        .select()
+        .from(changes)
+        .where(
+          or(gt(changes.id, this.#lastId), gt(changes.at, sql`now() - make_interval(secs => ${LOOKBACK_MS / 1000})`)),
+        )
+        .orderBy(changes.id);
+      const now = Date.now();
       for (const row of rows) {
-        this.#lastId = row.id;
+        if (this.#seen.has(row.id)) continue;
+        this.#seen.set(row.id, now);
+        this.#lastId = Math.max(this.#lastId, row.id);
         this.emit({ kind: row.kind as Change['kind'], ref: row.ref });
       }
+      for (const [id, at] of this.#seen) if (now - at > 3 * LOOKBACK_MS) this.#seen.delete(id);
     } catch {
       // The database is briefly unreachable: the next tick tries again.
     }

@@ -28,12 +28,16 @@ export class KeyCache {
   readonly #unknown = new Map<string, number>();
   readonly #loading = new Map<string, Promise<KeyEntry | undefined>>();
   readonly #db: Db;
+  /** Bumped by every key change, so a load that raced a change is not cached stale. */
+  #epoch = 0;
 
   constructor(db: Db, invalidation: Invalidation) {
     this.#db = db;
     invalidation.subscribe((change) => {
-      if (change.kind === 'key') this.#forget(change.ref);
-      else if (change.kind === 'key-created') this.#unknown.delete(change.ref);
+      if (change.kind === 'key') {
+        this.#epoch++;
+        this.#forget(change.ref);
+      } else if (change.kind === 'key-created') this.#unknown.delete(change.ref);
     });
   }
 
@@ -56,6 +60,7 @@ export class KeyCache {
   }
 
   async #load(hash: string): Promise<KeyEntry | undefined> {
+    const epoch = this.#epoch;
     const [row] = await this.#db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash)).limit(1);
     if (!row) {
       if (this.#unknown.size >= NEGATIVE_MAX) this.#unknown.clear();
@@ -71,6 +76,9 @@ export class KeyCache {
       status: row.status,
       expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
     };
+    // A change arrived while the row was on its way: it may be stale, so answer with it once
+    // but let the next request read it afresh.
+    if (epoch !== this.#epoch) return entry;
     this.#byHash.set(hash, entry);
     this.#hashById.set(entry.id, hash);
     return entry;
