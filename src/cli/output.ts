@@ -8,10 +8,7 @@ export interface JsonOption {
 
 /** A leaf command under `parent`, with the `--json` option every admin command shares. */
 export function subcommand(parent: Command, name: string, description: string): Command {
-  return parent
-    .command(name)
-    .description(description)
-    .option('--json', 'print the API response as JSON (for scripts)');
+  return parent.command(name).description(description).option('--json', 'print the API response as JSON (for scripts)');
 }
 
 /** Prints `data` as JSON with `--json`, otherwise the human rendering. */
