@@ -14,7 +14,9 @@ export function toTollgateError(
 ): TollgateError {
   if (error instanceof TollgateError) return error;
   const fastify = error as FastifyError & { code?: string };
-  switch (fastify.code) {
+  // drizzle wraps driver errors: the PostgreSQL SQLSTATE is on the cause.
+  const sqlState = (error as { cause?: { code?: string } }).cause?.code;
+  switch (sqlState ?? fastify.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new TollgateError('TG_ERR_BODY_TOO_LARGE', String(bodyLimit));
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

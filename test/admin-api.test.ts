@@ -102,6 +102,27 @@ describe.each(backends())('admin API on $name', (backend) => {
     expect(models.body.models.every((model: { targets: unknown[] }) => model.targets.length === 0)).toBe(true);
   });
 
+  it('answers 409 for a rename onto a taken name, and clears optional settings given as empty', async () => {
+    await tg.admin('POST', '/api/v1/projects', { name: 'alpha' });
+    await tg.admin('POST', '/api/v1/projects', { name: 'beta' });
+    const clash = await tg.admin('PATCH', '/api/v1/projects/beta', { name: 'alpha' });
+    expect(clash.status).toBe(409);
+    const credential = await tg.admin('POST', '/api/v1/credentials', {
+      name: 'with-org',
+      provider: 'openai',
+      fields: { apiKey: SECRET, organization: 'org-123' },
+    });
+    expect(credential.body.settings).toEqual({ organization: 'org-123' });
+    const cleared = await tg.admin('PATCH', '/api/v1/credentials/with-org', { fields: { organization: '' } });
+    expect(cleared.body.settings).toEqual({});
+    expect(cleared.body.secrets).toEqual({ apiKey: 'sk-••••3210' });
+    const required = await tg.admin('PATCH', '/api/v1/credentials/with-org', { fields: { apiKey: '' } });
+    expect(required.status).toBe(400);
+    const key = await tg.admin('POST', '/api/v1/keys', { name: 'actions', project: 'beta' });
+    const disabled = await tg.admin('POST', `/api/v1/keys/${key.body.id}/disable`);
+    expect(disabled.body).toMatchObject({ status: 'disabled', project: 'beta' });
+  });
+
   it('holds a project to its key limit, even when keys are created at once', async () => {
     const project = await tg.admin('POST', '/api/v1/projects', { name: 'small', keyLimit: 3 });
     expect(project.status).toBe(201);
@@ -163,5 +184,17 @@ describe.each(backends())('admin API on $name', (backend) => {
     expect((await tg.admin('GET', `/api/v1/usage?key=${key.id}&since=1h`)).body.totals.requests).toBe(5);
     expect((await tg.admin('GET', `/api/v1/usage?key=${key.id}&until=1h`)).body.totals.requests).toBe(0);
     expect((await tg.admin('GET', '/api/v1/usage?since=yesterday-ish')).status).toBe(400);
+    const missing = await fetch(`${tg.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-nine', messages: [{ role: 'user', content: 'a' }] }),
+    });
+    expect(missing.status).toBe(404);
+    const refused = await tg.admin('GET', `/api/v1/usage?key=${key.id}&status=404`);
+    expect(refused.body.records[0]).toMatchObject({
+      model: 'gpt-nine',
+      errorCode: 'TG_ERR_MODEL_NOT_FOUND',
+      costUsd: 0,
+    });
   });
 });

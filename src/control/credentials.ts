@@ -41,6 +41,8 @@ export async function findCredential(db: Db, orgId: string, ref: string): Promis
 function splitFields(method: AuthMethod, provider: string, fields: Record<string, string>, partial: boolean) {
   const secrets: Record<string, string> = {};
   const settings: Record<string, string> = {};
+  /** Fields given as "" on an update: removed (required ones cannot be). */
+  const cleared: string[] = [];
   for (const [name, value] of Object.entries(fields)) {
     const field = method.fields.find((candidate) => candidate.name === name);
     if (!field) {
@@ -50,7 +52,16 @@ function splitFields(method: AuthMethod, provider: string, fields: Record<string
         `${provider} (${method.id}) has no field "${name}"; its fields are ${known}`,
       );
     }
-    if (value === '') continue;
+    if (value === '') {
+      if (partial && field.required) {
+        throw new TollgateError(
+          'TG_ERR_INVALID_REQUEST',
+          `${provider} (${method.id}) needs the field "${name}"; it cannot be cleared`,
+        );
+      }
+      cleared.push(name);
+      continue;
+    }
     if (field.secret) secrets[name] = value;
     else settings[name] = value;
   }
@@ -64,7 +75,11 @@ function splitFields(method: AuthMethod, provider: string, fields: Record<string
   if (settings.baseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(settings.baseUrl)) {
     throw new TollgateError('TG_ERR_INVALID_REQUEST', '"baseUrl" must be an http:// or https:// URL');
   }
-  return { secrets, settings };
+  return { secrets, settings, cleared };
+}
+
+function without(record: Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).filter(([name]) => !names.includes(name)));
 }
 
 function preview(secrets: Record<string, string>): Record<string, string> {
@@ -201,7 +216,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
           ...(request.body.name !== undefined && { name: request.body.name }),
           secretCiphertext: ctx.vault.encrypt(secrets, current.id),
           secretPreview: preview(secrets),
-          settings: { ...current.settings, ...changed.settings },
+          settings: without({ ...current.settings, ...changed.settings }, changed.cleared),
           updatedAt: new Date(),
         })
         .where(eq(providerCredentials.id, current.id))

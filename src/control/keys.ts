@@ -63,7 +63,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   }
 
   /** Applies a change and tells every gateway instance to drop its cached copy. */
-  async function change(id: string, set: Partial<typeof apiKeys.$inferInsert>): Promise<ApiKeyRow> {
+  async function change(id: string, set: Partial<typeof apiKeys.$inferInsert>) {
     await findKey(id);
     const [row] = await ctx.db
       .update(apiKeys)
@@ -71,7 +71,8 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
       .where(eq(apiKeys.id, id))
       .returning();
     await ctx.invalidation.publish({ kind: 'key', ref: id });
-    return row as ApiKeyRow;
+    const project = await findProject(ctx.db, ctx.orgId, (row as ApiKeyRow).projectId);
+    return present(row as ApiKeyRow, project.name);
   }
 
   app.get<{ Querystring: { project?: string; status?: 'active' | 'disabled' | 'revoked' } }>(
@@ -178,13 +179,11 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
     async (request) => {
       const body = request.body;
       const expiresAt = parseExpiry(body.expiresAt);
-      return present(
-        await change(request.params.id, {
-          ...(body.name !== undefined && { name: body.name }),
-          ...(expiresAt !== undefined && { expiresAt }),
-          ...(body.metadata !== undefined && { metadata: body.metadata }),
-        }),
-      );
+      return change(request.params.id, {
+        ...(body.name !== undefined && { name: body.name }),
+        ...(expiresAt !== undefined && { expiresAt }),
+        ...(body.metadata !== undefined && { metadata: body.metadata }),
+      });
     },
   );
 
@@ -201,7 +200,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
         if (current.status === 'revoked' && status !== 'revoked') {
           throw new TollgateError('TG_ERR_CONFLICT', `API key ${current.id} is revoked; revocation is permanent`);
         }
-        return present(await change(current.id, { status }));
+        return change(current.id, { status });
       },
     );
   }

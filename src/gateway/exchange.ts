@@ -13,6 +13,8 @@ export class Exchange {
   readonly started = performance.now();
   readonly time = new Date();
   key: KeyEntry | undefined;
+  /** The `model` the caller asked for, kept even when no such model exists. */
+  requestedModel: string | undefined;
   model: PublishedModel | undefined;
   target: Target | undefined;
   streamed = false;
@@ -51,7 +53,7 @@ export class Exchange {
       keyName: this.key.name,
       userId: this.key.ownerUserId,
       endpoint: this.endpoint,
-      model: this.model?.name ?? null,
+      model: this.model?.name ?? this.requestedModel ?? null,
       provider: this.target?.provider ?? null,
       upstreamModel: this.target?.upstreamModel ?? null,
       credentialId: this.target?.credential.id ?? null,

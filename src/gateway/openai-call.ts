@@ -27,6 +27,7 @@ export async function admit(ctx: GatewayContext, exchange: Exchange, body: Json)
   if (typeof name !== 'string' || name === '') {
     throw new TollgateError('TG_ERR_INVALID_REQUEST', '"model" is required and must be a string');
   }
+  exchange.requestedModel = name;
   const model = ctx.models.find(exchange.key.orgId, name);
   const target = model?.targets[0];
   if (!model || !target) throw new TollgateError('TG_ERR_MODEL_NOT_FOUND', name);
