@@ -63,7 +63,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('TOLLGATE_ADMIN_TOKEN', 'must be at least 16 characters long');
   }
-  const logLevel = (env.TOLLGATE_LOG_LEVEL ?? 'info').trim();
+  const logLevel = env.TOLLGATE_LOG_LEVEL?.trim() || 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError('TOLLGATE_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
   }

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { publicCode, TollgateError } from '../errors.ts';
+import { renderError, TollgateError } from '../errors.ts';
 import type { GatewayContext } from './context.ts';
 import type { Exchange } from './exchange.ts';
 import { type Usage, usageFromOpenAI } from './metering/cost.ts';
@@ -137,10 +137,7 @@ export async function forwardStream(
         ? error
         : new TollgateError('TG_ERR_PROVIDER_UNREACHABLE', target.provider, 'stream interrupted');
     exchange.finish(exchange.abort.signal.aborted ? 499 : failure.status, usage, failure.code);
-    if (!raw.destroyed)
-      raw.write(
-        `data: ${JSON.stringify({ error: { message: failure.message, type: 'api_error', code: publicCode(failure.code) } })}\n\n`,
-      );
+    if (!raw.destroyed) raw.write(`data: ${renderError(failure, 'openai')}\n\n`);
   } finally {
     raw.end();
   }

@@ -1,0 +1,140 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, parseMasterKey } from './config.ts';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it('starts on port 4000 with ./data, the embedded database and a generated master key by default', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 4000,
+      host: '0.0.0.0',
+      dataDir: path.resolve('data'),
+      databaseUrl: undefined,
+      masterKey: undefined,
+      adminToken: undefined,
+      bodyLimit: 10 * 1024 * 1024,
+      upstreamTimeoutMs: 600_000,
+      logLevel: 'info',
+      production: false,
+    });
+    expect(path.isAbsolute(config.dataDir)).toBe(true);
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: '', TOLLGATE_MASTER_KEY: '', TOLLGATE_DATA_DIR: '' })).toMatchObject({
+      port: 4000,
+      databaseUrl: undefined,
+      masterKey: undefined,
+      dataDir: path.resolve('data'),
+    });
+  });
+
+  it('reads every variable it documents', () => {
+    const key = randomBytes(32);
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      TOLLGATE_DATA_DIR: '/var/lib/tollgate',
+      DATABASE_URL: 'postgresql://tollgate@db:5432/tollgate',
+      TOLLGATE_MASTER_KEY: key.toString('hex'),
+      TOLLGATE_ADMIN_TOKEN: 'a-long-enough-admin-token',
+      TOLLGATE_BODY_LIMIT: '2048',
+      TOLLGATE_UPSTREAM_TIMEOUT_MS: '1500',
+      TOLLGATE_LOG_LEVEL: 'debug',
+      NODE_ENV: 'production',
+    });
+    expect(config).toEqual({
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: '/var/lib/tollgate',
+      databaseUrl: 'postgresql://tollgate@db:5432/tollgate',
+      masterKey: key,
+      adminToken: 'a-long-enough-admin-token',
+      bodyLimit: 2048,
+      upstreamTimeoutMs: 1500,
+      logLevel: 'debug',
+      production: true,
+    });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '70000'],
+    ['PORT', '-1'],
+    ['DATABASE_URL', 'mysql://x'],
+    ['TOLLGATE_MASTER_KEY', 'short'],
+    ['TOLLGATE_ADMIN_TOKEN', 'short'],
+    ['TOLLGATE_LOG_LEVEL', 'loud'],
+    ['TOLLGATE_BODY_LIMIT', '-1'],
+    ['TOLLGATE_BODY_LIMIT', '10'],
+    ['TOLLGATE_UPSTREAM_TIMEOUT_MS', '1.5'],
+  ])('refuses %s=%s with an error that names the variable', (variable, value) => {
+    const error = configError({ [variable]: value });
+    expect(error.variable).toBe(variable);
+    expect(error.message).toMatch(new RegExp(`^${variable}: `));
+  });
+});
+
+describe('parseMasterKey', () => {
+  const key = randomBytes(32);
+
+  it('accepts 32 bytes as 64 hex characters, in either case', () => {
+    expect(parseMasterKey(key.toString('hex'))).toEqual(key);
+    expect(parseMasterKey(key.toString('hex').toUpperCase())).toEqual(key);
+  });
+
+  it('accepts 32 bytes as base64 or base64url, and ignores surrounding whitespace', () => {
+    expect(parseMasterKey(key.toString('base64'))).toEqual(key);
+    expect(parseMasterKey(key.toString('base64url'))).toEqual(key);
+    expect(parseMasterKey(`${key.toString('hex')}\n`)).toEqual(key);
+  });
+
+  it.each([
+    ['too short', randomBytes(16).toString('hex')],
+    ['too long', randomBytes(33).toString('base64')],
+    ['63 hex characters', key.toString('hex').slice(1)],
+    ['not base64', `${key.toString('base64').slice(0, -2)}!!`],
+  ])('refuses a key that is %s', (_what, raw) => {
+    expect(() => parseMasterKey(raw)).toThrow(ConfigError);
+  });
+});
+
+describe('tollgate serve with a bad configuration', () => {
+  it('exits with code 2 and names the variable on stderr', async () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'tollgate-config-'));
+    try {
+      const failure = await promisify(execFile)(process.execPath, [path.join(root, 'bin/tollgate.js'), 'serve'], {
+        cwd: root,
+        env: { ...process.env, PORT: 'abc', TOLLGATE_DATA_DIR: dataDir },
+        timeout: 30_000,
+      }).then(
+        () => undefined,
+        (error: Error & { code?: number | string; stderr?: string; killed?: boolean }) => error,
+      );
+      expect(failure, 'tollgate serve started with PORT=abc').toBeDefined();
+      expect(failure?.killed, 'tollgate serve did not exit by itself').toBe(false);
+      expect(failure?.code).toBe(2);
+      expect(failure?.stderr).toContain('PORT');
+      expect(failure?.stderr).toContain('abc');
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 40_000);
+});
