@@ -23,6 +23,7 @@ import { modelsRoute } from './gateway/routes/models.ts';
 import { ModelRegistry } from './gateway/routing/model-registry.ts';
 import { sendError, toTollgateError } from './http-errors.ts';
 import { createLogger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
 import { openStore, type Store } from './store/db.ts';
 
 export interface Tollgate {
@@ -114,6 +115,10 @@ export async function createTollgate(config: Config, logger: Logger = createLogg
     hideUntagged: true,
   });
   app.get('/api/openapi.json', async () => app.swagger());
+  const metrics = createMetrics({ usage, keys: gateway.keys });
+  app.get('/metrics', async (_request, reply) => {
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   app.get('/health', async (_request, reply) => {
     if (closing) return reply.code(503).send({ status: 'stopping' });
     return { status: 'ok', database: store.kind };
@@ -134,6 +139,7 @@ export async function createTollgate(config: Config, logger: Logger = createLogg
     closed ??= (async () => {
       closing = true;
       await app.close();
+      metrics.close();
       await usage.close();
       await invalidation.close();
       await store.close();

@@ -199,6 +199,18 @@ describe.each(backends())('gateway end to end on $name', (backend) => {
     expect(key2.body.usage.requests).toBe(after.body.totals.requests);
   });
 
+  it('exposes Prometheus metrics of what it served', async () => {
+    const metrics = await (await fetch(`${tg.url}/metrics`)).text();
+    const served =
+      /tollgate_requests_total\{endpoint="chat.completions",model="gpt-4o",provider="openai",status="200"\} (\d+)/.exec(
+        metrics,
+      );
+    expect(Number(served?.[1])).toBeGreaterThanOrEqual(4);
+    expect(metrics).toMatch(/tollgate_tokens_total\{model="gpt-4o",type="completion"\} \d+/);
+    expect(metrics).toMatch(/tollgate_usage_queue_depth \d+/);
+    expect(metrics).not.toContain(key.key);
+  });
+
   it('refuses missing, malformed and unknown keys with 401 saying which', async () => {
     const call = (headers: Record<string, string>) =>
       fetch(`${tg.url}/v1/chat/completions`, {

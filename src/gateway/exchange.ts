@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../errors.ts';
+import type { UsageRow } from '../store/schema.ts';
+import { type RequestFinishedEvent, requestFinished } from './diagnostics.ts';
 import { costOf, type Usage } from './metering/cost.ts';
 import type { UsageWriter } from './metering/usage-writer.ts';
 import type { KeyEntry } from './policy/key-cache.ts';
@@ -44,7 +46,7 @@ export class Exchange {
     if (this.#finished || !this.key) return;
     this.#finished = true;
     const now = performance.now();
-    this.usage.record({
+    const record: UsageRow = {
       time: this.time,
       requestId: this.request.id,
       orgId: this.key.orgId,
@@ -66,6 +68,8 @@ export class Exchange {
       latencyMs: now - this.started,
       ttftMs: this.firstByteAt === undefined ? null : this.firstByteAt - this.started,
       streamed: this.streamed,
-    });
+    };
+    this.usage.record(record);
+    if (requestFinished.hasSubscribers) requestFinished.publish({ record } satisfies RequestFinishedEvent);
   }
 }

@@ -1,4 +1,4 @@
-import { inArray, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../../store/db.ts';
 import { apiKeys, type UsageRow, usageRecords } from '../../store/schema.ts';
 
@@ -25,6 +25,8 @@ export class UsageWriter {
   readonly #onError: (error: unknown, dropped: number) => void;
   /** Records written since start; for tests and metrics. */
   written = 0;
+  /** Records given up on (only at close, when the database stays unreachable). */
+  dropped = 0;
 
   constructor(db: Db, options: UsageWriterOptions = {}) {
     this.#db = db;
@@ -57,6 +59,7 @@ export class UsageWriter {
         this.written += batch.length;
       } catch (error) {
         if (this.#closed) {
+          this.dropped += batch.length;
           this.#onError(error, batch.length);
           continue;
         }
@@ -81,7 +84,7 @@ export class UsageWriter {
         await tx
           .update(apiKeys)
           .set({ lastUsedAt: sql`greatest(${apiKeys.lastUsedAt}, ${time.toISOString()}::timestamptz)` })
-          .where(inArray(apiKeys.id, [keyId]));
+          .where(eq(apiKeys.id, keyId));
       }
     });
   }
