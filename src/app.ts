@@ -9,14 +9,19 @@ import type { ControlContext } from './control/context.ts';
 import { credentialRoutes } from './control/credentials.ts';
 import { keyRoutes } from './control/keys.ts';
 import { modelRoutes } from './control/models.ts';
+import { organizationRoutes } from './control/organization.ts';
 import { projectRoutes } from './control/projects.ts';
 import { usageRoutes } from './control/usage.ts';
+import { userRoutes } from './control/users.ts';
 import { DatabaseInvalidation, type Invalidation, LocalInvalidation } from './coord/invalidation.ts';
+import { InMemoryRateLimiter } from './coord/rate-limiter.ts';
+import { InMemorySpendLedger } from './coord/spend-ledger.ts';
 import { Vault } from './crypto/vault.ts';
 import { TollgateError } from './errors.ts';
 import type { GatewayContext } from './gateway/context.ts';
 import { UsageWriter } from './gateway/metering/usage-writer.ts';
 import { KeyCache } from './gateway/policy/key-cache.ts';
+import { ScopeLimits, SpendScopes } from './gateway/policy/spend-scopes.ts';
 import { chatCompletionsRoute } from './gateway/routes/chat-completions.ts';
 import { embeddingsRoute } from './gateway/routes/embeddings.ts';
 import { modelsRoute } from './gateway/routes/models.ts';
@@ -38,7 +43,14 @@ export interface Tollgate {
 }
 
 /** Builds a ready-to-listen Tollgate: database migrated, caches loaded, routes registered. */
-export async function createTollgate(config: Config, logger: Logger = createLogger(config)): Promise<Tollgate> {
+export interface TollgateOptions {
+  logger?: Logger;
+  /** Milliseconds since the epoch; tests inject a clock they can move. */
+  clock?: () => number;
+}
+
+export async function createTollgate(config: Config, options: TollgateOptions = {}): Promise<Tollgate> {
+  const logger = options.logger ?? createLogger(config);
   const master = resolveMasterKey(config);
   if (master.source === 'file' && (config.production || config.databaseUrl)) {
     logger.warn(
@@ -66,13 +78,30 @@ export async function createTollgate(config: Config, logger: Logger = createLogg
     logger.error({ err: error }, 'model registry reload failed'),
   );
   await models.reload();
+  const spendScopes = new SpendScopes(db, usage);
+  const scopeLimits = new ScopeLimits(db, spendScopes, invalidation, (error) =>
+    logger.error({ err: error }, 'spend limits reload failed'),
+  );
+  await scopeLimits.reload();
   const gateway: GatewayContext = {
-    keys: new KeyCache(db, invalidation),
+    keys: new KeyCache(db, invalidation, spendScopes),
     models,
     usage,
+    ledger: new InMemorySpendLedger(),
+    limiter: new InMemoryRateLimiter(),
+    scopeLimits,
+    clock: options.clock ?? Date.now,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
   };
-  const control: ControlContext = { db, vault, invalidation, usage, orgId };
+  const control: ControlContext = {
+    db,
+    vault,
+    invalidation,
+    usage,
+    orgId,
+    plans: { keyLimits: config.planKeyLimits, defaultPlan: config.defaultPlan },
+    clock: gateway.clock,
+  };
   const adminAuth = new AdminAuth(db, config.adminToken);
 
   const app = Fastify({
@@ -132,6 +161,8 @@ export async function createTollgate(config: Config, logger: Logger = createLogg
   modelRoutes(app, control);
   keyRoutes(app, control);
   usageRoutes(app, control);
+  userRoutes(app, control);
+  organizationRoutes(app, control);
   await app.ready();
 
   let closed: Promise<void> | undefined;

@@ -15,6 +15,30 @@ export interface Config {
   upstreamTimeoutMs: number;
   logLevel: string;
   production: boolean;
+  /** Keys a project may hold on each plan (null: unlimited), unless the project overrides it. */
+  planKeyLimits: Record<Plan, number | null>;
+  /** The plan new projects get. */
+  defaultPlan: Plan;
+}
+
+export const PLANS = ['free', 'pro', 'enterprise'] as const;
+export type Plan = (typeof PLANS)[number];
+const DEFAULT_PLAN_KEY_LIMITS: Record<Plan, number | null> = { free: 10, pro: 100, enterprise: null };
+
+/** `free=10,pro=100,enterprise=unlimited`; plans left out keep their defaults. */
+function planKeyLimits(env: Env): Record<Plan, number | null> {
+  const name = 'TOLLGATE_PLAN_KEY_LIMITS';
+  const raw = env[name]?.trim();
+  const limits = { ...DEFAULT_PLAN_KEY_LIMITS };
+  if (!raw) return limits;
+  for (const part of raw.split(',')) {
+    const [plan, value] = part.split('=').map((text) => text.trim());
+    if (!PLANS.includes(plan as Plan) || value === undefined || !/^(\d+|unlimited)$/.test(value)) {
+      throw new ConfigError(name, `expected plan=N pairs such as free=10,pro=100,enterprise=unlimited, got "${part}"`);
+    }
+    limits[plan as Plan] = value === 'unlimited' ? null : Number(value);
+  }
+  return limits;
 }
 
 /** A configuration value that cannot be used; the message names the variable. */
@@ -54,6 +78,13 @@ export function parseMasterKey(raw: string, variable = 'TOLLGATE_MASTER_KEY'): B
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+function plan(env: Env): Plan {
+  const raw = env.TOLLGATE_DEFAULT_PLAN?.trim() || 'free';
+  if (!PLANS.includes(raw as Plan))
+    throw new ConfigError('TOLLGATE_DEFAULT_PLAN', `must be one of ${PLANS.join(', ')}`);
+  return raw as Plan;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -78,5 +109,7 @@ export function loadConfig(env: Env = process.env): Config {
     upstreamTimeoutMs: integer(env, 'TOLLGATE_UPSTREAM_TIMEOUT_MS', 600_000, 100, 3_600_000),
     logLevel,
     production: env.NODE_ENV === 'production',
+    planKeyLimits: planKeyLimits(env),
+    defaultPlan: plan(env),
   };
 }

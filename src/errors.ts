@@ -15,6 +15,7 @@ interface ErrorSpec {
 
 const invalid = { status: 400, type: 'invalid_request_error', anthropicType: 'invalid_request_error' };
 const unauthenticated = { status: 401, type: 'authentication_error', anthropicType: 'authentication_error' };
+const forbidden = { status: 403, type: 'permission_denied', anthropicType: 'permission_error' };
 const notFound = { status: 404, type: 'not_found_error', anthropicType: 'not_found_error' };
 const upstream = { status: 502, type: 'api_error', anthropicType: 'api_error' };
 
@@ -34,6 +35,28 @@ export const ERRORS = {
   },
   TG_ERR_KEY_REVOKED: { ...unauthenticated, message: () => 'API key has been revoked' },
   TG_ERR_KEY_EXPIRED: { ...unauthenticated, message: (at = '') => `API key expired at ${at}` },
+  TG_ERR_MODEL_NOT_ALLOWED: { ...forbidden, message: (detail = '') => `Access denied: ${detail}` },
+  TG_ERR_PROVIDER_NOT_ALLOWED: { ...forbidden, message: (detail = '') => `Access denied: ${detail}` },
+  TG_ERR_PRICING_NOT_ALLOWED: { ...forbidden, message: (detail = '') => `Access denied: ${detail}` },
+  TG_ERR_SPEND_LIMIT_REACHED: {
+    status: 402,
+    type: 'insufficient_quota',
+    anthropicType: 'billing_error',
+    message: (detail = '') => `Spend limit reached: ${detail}`,
+  },
+  TG_ERR_RATE_LIMITED: {
+    status: 429,
+    type: 'rate_limit_error',
+    anthropicType: 'rate_limit_error',
+    message: (detail = '') => `Rate limit reached: ${detail}`,
+  },
+  TG_ERR_USER_KEY_LIMIT_REACHED: {
+    status: 409,
+    type: 'conflict_error',
+    anthropicType: 'invalid_request_error',
+    message: (limit = '') =>
+      `This user already has ${limit} API key(s) in the project, the most allowed per user: revoke or delete one first`,
+  },
   TG_ERR_INVALID_JSON: { ...invalid, message: (detail = '') => `Request body is not valid JSON: ${detail}` },
   TG_ERR_INVALID_REQUEST: { ...invalid, message: (detail = '') => `Invalid request: ${detail}` },
   TG_ERR_UNSUPPORTED_MEDIA_TYPE: {

@@ -11,7 +11,7 @@ export async function serve(env: Record<string, string | undefined> = process.en
   let tollgate: Tollgate;
   try {
     config = loadConfig(env);
-    tollgate = await createTollgate(config, createLogger(config));
+    tollgate = await createTollgate(config, { logger: createLogger(config) });
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`tollgate: invalid configuration: ${error.message}\n`);

@@ -1,3 +1,4 @@
+import type { Plan } from '../config.ts';
 import type { Invalidation } from '../coord/invalidation.ts';
 import type { Vault } from '../crypto/vault.ts';
 import type { UsageWriter } from '../gateway/metering/usage-writer.ts';
@@ -11,6 +12,8 @@ export interface ControlContext {
   usage: UsageWriter;
   /** The organisation admin tokens act in. */
   orgId: string;
+  plans: { keyLimits: Record<Plan, number | null>; defaultPlan: Plan };
+  clock: () => number;
 }
 
 declare module 'fastify' {

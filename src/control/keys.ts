@@ -1,61 +1,96 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { generateApiKey, hashApiKey, previewApiKey } from '../crypto/api-keys.ts';
 import { TollgateError } from '../errors.ts';
-import { type ApiKeyRow, apiKeys, projects, usageRecords } from '../store/schema.ts';
+import { hasRules } from '../gateway/policy/access-rules.ts';
+import type { Db } from '../store/db.ts';
+import { type ApiKeyRow, apiKeys, type ProjectRow, projects, usageRecords } from '../store/schema.ts';
 import { type ControlContext, iso, UUID } from './context.ts';
-import { findProject, keysInUse } from './projects.ts';
+import { keyActionRoutes } from './key-actions.ts';
+import { mergeRateLimits, normaliseRules, RateLimitsBody, RulesBody } from './policy-schemas.ts';
+import { effectiveKeyLimit, findProject, keysInUse } from './projects.ts';
+import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
+import { findUser } from './users.ts';
 
 const Metadata = Type.Record(Type.String(), Type.String({ maxLength: 500 }), { maxProperties: 50 });
+const Expiry = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const KeyBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   /** Project id or name; the organisation's first project when omitted. */
   project: Type.Optional(Type.String({ minLength: 1 })),
-  expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
+  /** The user who owns the key (id or email); none for a service key. */
+  owner: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  expiresAt: Type.Optional(Expiry),
   metadata: Type.Optional(Metadata),
+  spendLimit: Type.Optional(SpendLimitBody),
+  rules: Type.Optional(RulesBody),
+  rateLimits: Type.Optional(RateLimitsBody),
 });
-const KeyPatch = Type.Object({
-  name: Type.Optional(KeyBody.properties.name),
-  expiresAt: Type.Optional(Type.Union([Type.String({ format: 'date-time' }), Type.Null()])),
-  metadata: Type.Optional(Metadata),
-});
-const IdParams = Type.Object({ id: Type.String({ pattern: UUID.source }) });
-type IdParams = Static<typeof IdParams>;
+const KeyPatch = Type.Partial(Type.Omit(KeyBody, ['project']));
+export const IdParams = Type.Object({ id: Type.String({ pattern: UUID.source }) });
+export type IdParams = Static<typeof IdParams>;
 
-function present(row: ApiKeyRow, projectName?: string) {
+/** A key as the API shows it: never the key itself, only its preview. */
+export function presentKey(row: ApiKeyRow, projectName: string, spend?: SpendReport) {
   return {
     id: row.id,
     name: row.name,
     preview: row.preview,
     status: row.status,
     projectId: row.projectId,
-    ...(projectName !== undefined && { project: projectName }),
+    project: projectName,
     ownerUserId: row.ownerUserId,
     metadata: row.metadata,
+    rules: row.rules,
+    hasRules: hasRules(row.rules),
+    spendLimit: row.spendLimit,
+    rateLimits: row.rateLimits,
+    ...(spend && { spend }),
     createdAt: iso(row.createdAt),
     createdBy: row.createdBy,
     updatedAt: iso(row.updatedAt),
     lastUsedAt: iso(row.lastUsedAt),
     expiresAt: iso(row.expiresAt),
+    rotatedGraceEndsAt: row.previousKeyHash ? iso(row.previousExpiresAt) : null,
   };
 }
 
-function parseExpiry(value: string | null | undefined): Date | null | undefined {
+export function parseExpiry(value: string | null | undefined, now: number): Date | null | undefined {
   if (value === undefined || value === null) return value;
   const date = new Date(value);
-  if (date.getTime() <= Date.now())
-    throw new TollgateError('TG_ERR_INVALID_REQUEST', '"expiresAt" must be in the future');
+  if (date.getTime() <= now) throw new TollgateError('TG_ERR_INVALID_REQUEST', '"expiresAt" must be in the future');
   return date;
+}
+
+async function checkKeyLimits(ctx: ControlContext, tx: Db, project: ProjectRow, ownerUserId: string | null) {
+  // Lock the project row so two concurrent creations cannot both take the last slot.
+  await tx.execute(sql`select id from projects where id = ${project.id} for update`);
+  const limit = effectiveKeyLimit(ctx, project);
+  if (limit !== null && (await keysInUse(tx, project.id)) >= limit) {
+    throw new TollgateError('TG_ERR_KEY_LIMIT_REACHED', project.name, String(limit));
+  }
+  if (ownerUserId && project.keysPerUser !== null) {
+    const [row] = await tx
+      .select({ n: sql<number>`count(*)::int` })
+      .from(apiKeys)
+      .where(
+        and(eq(apiKeys.projectId, project.id), eq(apiKeys.ownerUserId, ownerUserId), ne(apiKeys.status, 'revoked')),
+      );
+    if (Number(row?.n ?? 0) >= project.keysPerUser) {
+      throw new TollgateError('TG_ERR_USER_KEY_LIMIT_REACHED', String(project.keysPerUser));
+    }
+  }
 }
 
 export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   const tags = ['keys'];
 
-  async function findKey(id: string): Promise<ApiKeyRow> {
+  async function findKey(id: string): Promise<{ key: ApiKeyRow; project: string }> {
     const [row] = await ctx.db
-      .select()
+      .select({ key: apiKeys, project: projects.name })
       .from(apiKeys)
+      .innerJoin(projects, eq(projects.id, apiKeys.projectId))
       .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, ctx.orgId)))
       .limit(1);
     if (!row) throw new TollgateError('TG_ERR_NOT_FOUND', 'API key', id);
@@ -64,15 +99,14 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
 
   /** Applies a change and tells every gateway instance to drop its cached copy. */
   async function change(id: string, set: Partial<typeof apiKeys.$inferInsert>) {
-    await findKey(id);
+    const { project } = await findKey(id);
     const [row] = await ctx.db
       .update(apiKeys)
       .set({ ...set, updatedAt: new Date() })
       .where(eq(apiKeys.id, id))
       .returning();
     await ctx.invalidation.publish({ kind: 'key', ref: id });
-    const project = await findProject(ctx.db, ctx.orgId, (row as ApiKeyRow).projectId);
-    return present(row as ApiKeyRow, project.name);
+    return presentKey(row as ApiKeyRow, project);
   }
 
   app.get<{ Querystring: { project?: string; status?: 'active' | 'disabled' | 'revoked' } }>(
@@ -80,7 +114,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
     {
       schema: {
         tags,
-        summary: 'List API keys (never the keys themselves)',
+        summary: 'List API keys (never the keys themselves) with what each has spent',
         querystring: Type.Object({
           project: Type.Optional(Type.String()),
           status: Type.Optional(
@@ -91,8 +125,9 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
     },
     async (request) => {
       const filters = [eq(apiKeys.orgId, ctx.orgId)];
-      if (request.query.project)
+      if (request.query.project) {
         filters.push(eq(apiKeys.projectId, (await findProject(ctx.db, ctx.orgId, request.query.project)).id));
+      }
       if (request.query.status) filters.push(eq(apiKeys.status, request.query.status));
       const rows = await ctx.db
         .select({ key: apiKeys, project: projects.name })
@@ -100,17 +135,24 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
         .innerJoin(projects, eq(projects.id, apiKeys.projectId))
         .where(and(...filters))
         .orderBy(desc(apiKeys.createdAt));
-      return { keys: rows.map((row) => present(row.key, row.project)) };
+      await ctx.usage.flush();
+      const spend = await spendReports(
+        ctx.db,
+        'key',
+        rows.map((row) => row.key),
+        ctx.clock(),
+      );
+      return { keys: rows.map((row) => presentKey(row.key, row.project, spend.get(row.key.id))) };
     },
   );
 
   app.get<{ Params: IdParams }>(
     '/api/v1/keys/:id',
-    { schema: { tags, summary: 'Show an API key with its usage totals', params: IdParams } },
+    { schema: { tags, summary: 'Show an API key: limits, rules, spend this period, usage totals', params: IdParams } },
     async (request) => {
-      const row = await findKey(request.params.id);
-      const project = await findProject(ctx.db, ctx.orgId, row.projectId);
+      const { key, project } = await findKey(request.params.id);
       await ctx.usage.flush();
+      const spend = (await spendReports(ctx.db, 'key', [key], ctx.clock())).get(key.id);
       const [totals] = await ctx.db
         .select({
           requests: sql<number>`count(*)::int`,
@@ -119,9 +161,9 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
           costUsd: sql<number>`coalesce(sum(${usageRecords.costUsd}), 0)::float8`,
         })
         .from(usageRecords)
-        .where(eq(usageRecords.keyId, row.id));
+        .where(eq(usageRecords.keyId, key.id));
       return {
-        ...present(row, project.name),
+        ...presentKey(key, project, spend),
         usage: {
           requests: Number(totals?.requests ?? 0),
           promptTokens: Number(totals?.promptTokens ?? 0),
@@ -139,7 +181,9 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
     },
     async (request, reply) => {
       const body = request.body;
-      const expiresAt = parseExpiry(body.expiresAt);
+      const now = ctx.clock();
+      const expiresAt = parseExpiry(body.expiresAt, now);
+      const owner = body.owner ? await findUser(ctx, body.owner) : null;
       const key = generateApiKey();
       const keyHash = hashApiKey(key);
       const row = await ctx.db.transaction(async (tx) => {
@@ -147,21 +191,21 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
           ? [await findProject(tx, ctx.orgId, body.project)]
           : await tx.select().from(projects).where(eq(projects.orgId, ctx.orgId)).orderBy(projects.createdAt).limit(1);
         if (!project) throw new TollgateError('TG_ERR_NOT_FOUND', 'project', body.project ?? '(default)');
-        // Lock the project row so two concurrent creations cannot both take the last slot.
-        await tx.execute(sql`select id from projects where id = ${project.id} for update`);
-        if (project.keyLimit !== null && (await keysInUse(tx, project.id)) >= project.keyLimit) {
-          throw new TollgateError('TG_ERR_KEY_LIMIT_REACHED', project.name, String(project.keyLimit));
-        }
+        await checkKeyLimits(ctx, tx, project, owner?.id ?? null);
         const [inserted] = await tx
           .insert(apiKeys)
           .values({
             orgId: ctx.orgId,
             projectId: project.id,
+            ownerUserId: owner?.id ?? null,
             name: body.name,
             keyHash,
             preview: previewApiKey(key),
             expiresAt: expiresAt ?? null,
             metadata: body.metadata ?? {},
+            rules: normaliseRules(body.rules ?? {}),
+            spendLimit: applySpendLimit({}, body.spendLimit, now),
+            rateLimits: mergeRateLimits({}, body.rateLimits),
             createdBy: request.actor ? `${request.actor.kind}:${request.actor.name}` : null,
           })
           .returning();
@@ -169,50 +213,37 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
       });
       await ctx.invalidation.publish({ kind: 'key-created', ref: keyHash });
       reply.code(201);
-      return { ...present(row.key, row.project), key };
+      return { ...presentKey(row.key, row.project), key };
     },
   );
 
   app.patch<{ Params: IdParams; Body: Static<typeof KeyPatch> }>(
     '/api/v1/keys/:id',
-    { schema: { tags, summary: 'Update an API key', params: IdParams, body: KeyPatch } },
+    {
+      schema: {
+        tags,
+        summary: 'Update an API key: name, expiry, limits, rules, rate limits',
+        params: IdParams,
+        body: KeyPatch,
+      },
+    },
     async (request) => {
       const body = request.body;
-      const expiresAt = parseExpiry(body.expiresAt);
-      return change(request.params.id, {
+      const now = ctx.clock();
+      const { key: current } = await findKey(request.params.id);
+      const expiresAt = parseExpiry(body.expiresAt, now);
+      const owner = body.owner === undefined ? undefined : body.owner === null ? null : await findUser(ctx, body.owner);
+      return change(current.id, {
         ...(body.name !== undefined && { name: body.name }),
         ...(expiresAt !== undefined && { expiresAt }),
         ...(body.metadata !== undefined && { metadata: body.metadata }),
+        ...(owner !== undefined && { ownerUserId: owner?.id ?? null }),
+        ...(body.rules !== undefined && { rules: normaliseRules(body.rules) }),
+        ...(body.spendLimit !== undefined && { spendLimit: applySpendLimit(current.spendLimit, body.spendLimit, now) }),
+        ...(body.rateLimits !== undefined && { rateLimits: mergeRateLimits(current.rateLimits, body.rateLimits) }),
       });
     },
   );
 
-  for (const [action, status, summary] of [
-    ['disable', 'disabled', 'Disable an API key (reversible)'],
-    ['enable', 'active', 'Enable a disabled API key'],
-    ['revoke', 'revoked', 'Revoke an API key (permanent; the record stays for history)'],
-  ] as const) {
-    app.post<{ Params: IdParams }>(
-      `/api/v1/keys/:id/${action}`,
-      { schema: { tags, summary, params: IdParams } },
-      async (request) => {
-        const current = await findKey(request.params.id);
-        if (current.status === 'revoked' && status !== 'revoked') {
-          throw new TollgateError('TG_ERR_CONFLICT', `API key ${current.id} is revoked; revocation is permanent`);
-        }
-        return change(current.id, { status });
-      },
-    );
-  }
-
-  app.delete<{ Params: IdParams }>(
-    '/api/v1/keys/:id',
-    { schema: { tags, summary: 'Delete an API key (its usage records stay)', params: IdParams } },
-    async (request, reply) => {
-      const current = await findKey(request.params.id);
-      await ctx.db.delete(apiKeys).where(eq(apiKeys.id, current.id));
-      await ctx.invalidation.publish({ kind: 'key', ref: current.id });
-      reply.code(204);
-    },
-  );
+  keyActionRoutes(app, ctx, { findKey, change });
 }

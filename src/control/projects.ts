@@ -1,14 +1,22 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
+import { PLANS } from '../config.ts';
 import { TollgateError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { apiKeys, type ProjectRow, projects } from '../store/schema.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
+import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
 
-export const ProjectBody = Type.Object({
+const Limit = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
+const ProjectBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
-  keyLimit: Type.Optional(Type.Union([Type.Integer({ minimum: 0 }), Type.Null()])),
+  plan: Type.Optional(Type.Union(PLANS.map((plan) => Type.Literal(plan)))),
+  /** Overrides the plan's key limit; null goes back to the plan's. */
+  keyLimit: Type.Optional(Limit),
+  /** At most this many keys per owning user; null for no such limit. */
+  keysPerUser: Type.Optional(Limit),
+  spendLimit: Type.Optional(SpendLimitBody),
 });
 const ProjectPatch = Type.Partial(ProjectBody);
 
@@ -32,57 +40,98 @@ export async function keysInUse(db: Db, projectId: string): Promise<number> {
   return Number(row?.n ?? 0);
 }
 
-async function present(db: Db, row: ProjectRow) {
+/** The project's own key limit, or its plan's; null means unlimited. */
+export function effectiveKeyLimit(ctx: ControlContext, project: ProjectRow): number | null {
+  return project.keyLimit ?? ctx.plans.keyLimits[project.plan] ?? null;
+}
+
+async function present(ctx: ControlContext, row: ProjectRow, spend?: SpendReport) {
+  const limit = effectiveKeyLimit(ctx, row);
+  const used = await keysInUse(ctx.db, row.id);
   return {
     id: row.id,
     name: row.name,
-    keyLimit: row.keyLimit,
-    keysUsed: await keysInUse(db, row.id),
+    plan: row.plan,
+    keyLimit: limit,
+    keyLimitOverride: row.keyLimit,
+    keysUsed: used,
+    /** What the dashboard shows: "3 of 10 keys used". */
+    keysUsage: limit === null ? `${used} keys used (no limit)` : `${used} of ${limit} keys used`,
+    canCreateKey: limit === null || used < limit,
+    keysPerUser: row.keysPerUser,
+    spendLimit: row.spendLimit,
+    ...(spend && { spend }),
     createdAt: iso(row.createdAt),
   };
 }
 
 export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
-  app.get('/api/v1/projects', { schema: { tags: ['projects'], summary: 'List projects' } }, async () => {
+  const tags = ['projects'];
+  const reports = async (rows: ProjectRow[]) => {
+    await ctx.usage.flush();
+    return spendReports(ctx.db, 'project', rows, ctx.clock());
+  };
+
+  app.get('/api/v1/projects', { schema: { tags, summary: 'List projects with keys used and spend' } }, async () => {
     const rows = await ctx.db.select().from(projects).where(eq(projects.orgId, ctx.orgId)).orderBy(asc(projects.name));
-    return { projects: await Promise.all(rows.map((row) => present(ctx.db, row))) };
+    const spend = await reports(rows);
+    return { projects: await Promise.all(rows.map((row) => present(ctx, row, spend.get(row.id)))) };
   });
 
   app.get<{ Params: { ref: string } }>(
     '/api/v1/projects/:ref',
-    { schema: { tags: ['projects'], summary: 'Show a project by id or name' } },
-    async (request) => present(ctx.db, await findProject(ctx.db, ctx.orgId, request.params.ref)),
+    { schema: { tags, summary: 'Show a project by id or name' } },
+    async (request) => {
+      const row = await findProject(ctx.db, ctx.orgId, request.params.ref);
+      return present(ctx, row, (await reports([row])).get(row.id));
+    },
   );
 
   app.post<{ Body: Static<typeof ProjectBody> }>(
     '/api/v1/projects',
-    { schema: { tags: ['projects'], summary: 'Create a project', body: ProjectBody } },
+    { schema: { tags, summary: 'Create a project', body: ProjectBody } },
     async (request, reply) => {
+      const body = request.body;
       const [row] = await ctx.db
         .insert(projects)
-        .values({ orgId: ctx.orgId, name: request.body.name, keyLimit: request.body.keyLimit ?? null })
+        .values({
+          orgId: ctx.orgId,
+          name: body.name,
+          plan: body.plan ?? ctx.plans.defaultPlan,
+          keyLimit: body.keyLimit ?? null,
+          keysPerUser: body.keysPerUser ?? null,
+          spendLimit: applySpendLimit({}, body.spendLimit, ctx.clock()),
+        })
         .onConflictDoNothing()
         .returning();
-      if (!row) throw new TollgateError('TG_ERR_CONFLICT', `A project named "${request.body.name}" already exists`);
+      if (!row) throw new TollgateError('TG_ERR_CONFLICT', `A project named "${body.name}" already exists`);
+      await ctx.invalidation.publish({ kind: 'project', ref: row.id });
       reply.code(201);
-      return present(ctx.db, row);
+      return present(ctx, row);
     },
   );
 
   app.patch<{ Params: { ref: string }; Body: Static<typeof ProjectPatch> }>(
     '/api/v1/projects/:ref',
-    { schema: { tags: ['projects'], summary: 'Rename a project or change its key limit', body: ProjectPatch } },
+    { schema: { tags, summary: 'Change a project: name, plan, key limits, spend limit', body: ProjectPatch } },
     async (request) => {
       const project = await findProject(ctx.db, ctx.orgId, request.params.ref);
+      const body = request.body;
       const [row] = await ctx.db
         .update(projects)
         .set({
-          ...(request.body.name !== undefined && { name: request.body.name }),
-          ...(request.body.keyLimit !== undefined && { keyLimit: request.body.keyLimit }),
+          ...(body.name !== undefined && { name: body.name }),
+          ...(body.plan !== undefined && { plan: body.plan }),
+          ...(body.keyLimit !== undefined && { keyLimit: body.keyLimit }),
+          ...(body.keysPerUser !== undefined && { keysPerUser: body.keysPerUser }),
+          ...(body.spendLimit !== undefined && {
+            spendLimit: applySpendLimit(project.spendLimit, body.spendLimit, ctx.clock()),
+          }),
         })
         .where(eq(projects.id, project.id))
         .returning();
-      return present(ctx.db, row as ProjectRow);
+      await ctx.invalidation.publish({ kind: 'project', ref: project.id });
+      return present(ctx, row as ProjectRow, (await reports([row as ProjectRow])).get(project.id));
     },
   );
 }

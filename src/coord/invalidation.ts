@@ -4,7 +4,7 @@ import { changes } from '../store/schema.ts';
 
 /** What changed: the kind of object and its id (or another reference the kind defines). */
 export interface Change {
-  kind: 'key' | 'key-created' | 'model' | 'credential' | 'project';
+  kind: 'key' | 'key-created' | 'model' | 'credential' | 'project' | 'user' | 'org';
   ref: string;
 }
 type Listener = (change: Change) => void;

@@ -1,5 +1,8 @@
+import type { RateLimiter } from '../coord/rate-limiter.ts';
+import type { SpendLedger } from '../coord/spend-ledger.ts';
 import type { UsageWriter } from './metering/usage-writer.ts';
 import type { KeyCache } from './policy/key-cache.ts';
+import type { ScopeLimits } from './policy/spend-scopes.ts';
 import type { ModelRegistry } from './routing/model-registry.ts';
 
 /** What the data-plane routes need; all of it in memory. */
@@ -7,5 +10,10 @@ export interface GatewayContext {
   keys: KeyCache;
   models: ModelRegistry;
   usage: UsageWriter;
+  ledger: SpendLedger;
+  limiter: RateLimiter;
+  scopeLimits: ScopeLimits;
+  /** Milliseconds since the epoch; injectable so tests can move time. */
+  clock: () => number;
   upstreamTimeoutMs: number;
 }

@@ -1,9 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Reservation } from '../coord/spend-ledger.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { UsageRow } from '../store/schema.ts';
+import type { GatewayContext } from './context.ts';
 import { type RequestFinishedEvent, requestFinished } from './diagnostics.ts';
 import { costOf, type Usage } from './metering/cost.ts';
-import type { UsageWriter } from './metering/usage-writer.ts';
 import type { KeyEntry } from './policy/key-cache.ts';
 import type { PublishedModel, Target } from './routing/model-registry.ts';
 
@@ -21,6 +22,12 @@ export class Exchange {
   target: Target | undefined;
   streamed = false;
   firstByteAt: number | undefined;
+  /** Budget held for this request on every limited scope; settled or released by `finish`. */
+  reservation: Reservation | undefined;
+  /** Whether the rate limiter counted this request (and holds a concurrency slot for it). */
+  rateAdmitted = false;
+  /** The output cap Tollgate set because the budget could not pay for more. */
+  grantedMaxTokens: number | undefined;
   #finished = false;
   /** Aborted when the caller goes away, so the provider call stops too. */
   readonly abort = new AbortController();
@@ -28,7 +35,7 @@ export class Exchange {
   constructor(
     readonly request: FastifyRequest,
     readonly endpoint: string,
-    private readonly usage: UsageWriter,
+    private readonly ctx: GatewayContext,
   ) {}
 
   /** Aborts the provider call if the caller disconnects before the response is complete. */
@@ -42,10 +49,26 @@ export class Exchange {
     return this.model ? costOf(usage, this.model.prices) : 0;
   }
 
+  /**
+   * Ends the request: settles its reservation to the actual cost (or, when output went out
+   * but the provider reported no usage, to the reserved worst case; with no output, releases
+   * it), frees its rate-limit slot and queues its usage record. Runs once.
+   */
   finish(status: number, usage?: Usage, errorCode?: ErrorCode | string): void {
     if (this.#finished || !this.key) return;
     this.#finished = true;
     const now = performance.now();
+    let cost = usage ? this.costOf(usage) : 0;
+    const reservation = this.reservation;
+    if (reservation) {
+      if (!usage && this.firstByteAt !== undefined) cost = reservation.amount;
+      if (usage || this.firstByteAt !== undefined) this.ctx.ledger.settle(reservation, cost, this.ctx.clock());
+      else this.ctx.ledger.release(reservation);
+    }
+    if (this.rateAdmitted) {
+      const tokens = usage ? usage.promptTokens + usage.completionTokens : 0;
+      this.ctx.limiter.finish(this.key.id, tokens, this.ctx.clock());
+    }
     const record: UsageRow = {
       time: this.time,
       requestId: this.request.id,
@@ -64,12 +87,12 @@ export class Exchange {
       promptTokens: usage?.promptTokens ?? 0,
       completionTokens: usage?.completionTokens ?? 0,
       cachedTokens: usage?.cachedTokens ?? 0,
-      costUsd: usage ? this.costOf(usage) : 0,
+      costUsd: cost,
       latencyMs: now - this.started,
       ttftMs: this.firstByteAt === undefined ? null : this.firstByteAt - this.started,
       streamed: this.streamed,
     };
-    this.usage.record(record);
+    this.ctx.usage.record(record);
     if (requestFinished.hasSubscribers) requestFinished.publish({ record } satisfies RequestFinishedEvent);
   }
 }

@@ -14,7 +14,7 @@ export function handle(
   handler: (exchange: Exchange, request: FastifyRequest, reply: FastifyReply) => Promise<void>,
 ) {
   return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
-    const exchange = new Exchange(request, endpoint, ctx.usage);
+    const exchange = new Exchange(request, endpoint, ctx);
     try {
       await handler(exchange, request, reply);
     } catch (error) {

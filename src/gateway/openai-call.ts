@@ -3,7 +3,9 @@ import { renderError, TollgateError } from '../errors.ts';
 import type { GatewayContext } from './context.ts';
 import type { Exchange } from './exchange.ts';
 import { type Usage, usageFromOpenAI } from './metering/cost.ts';
+import { permittedTargets } from './policy/access-rules.ts';
 import { authenticate } from './policy/authenticate.ts';
+import { reserveSpend } from './policy/spend-reservation.ts';
 import { eventData, SseSplitter } from './sse.ts';
 import { sendUpstream } from './upstream.ts';
 
@@ -21,18 +23,34 @@ export function jsonObject(body: unknown): Json {
  * Authenticates the caller and resolves the requested model to its target. Recorded on the
  * exchange as it goes, so a refusal after authentication is still a usage record.
  */
-export async function admit(ctx: GatewayContext, exchange: Exchange, body: Json): Promise<void> {
-  exchange.key = await authenticate(ctx.keys, exchange.request.headers);
+export async function admit(
+  ctx: GatewayContext,
+  exchange: Exchange,
+  body: Json,
+  producesOutput: boolean,
+): Promise<void> {
+  const key = await authenticate(ctx.keys, exchange.request.headers);
+  exchange.key = key;
   const name = body.model;
   if (typeof name !== 'string' || name === '') {
     throw new TollgateError('TG_ERR_INVALID_REQUEST', '"model" is required and must be a string');
   }
   exchange.requestedModel = name;
-  const model = ctx.models.find(exchange.key.orgId, name);
-  const target = model?.targets[0];
-  if (!model || !target) throw new TollgateError('TG_ERR_MODEL_NOT_FOUND', name);
+  const model = ctx.models.find(key.orgId, name);
+  if (!model || model.targets.length === 0) throw new TollgateError('TG_ERR_MODEL_NOT_FOUND', name);
   exchange.model = model;
-  exchange.target = target;
+  const targets = key.rules ? permittedTargets(key.rules, model) : model.targets;
+  exchange.target = targets[0];
+  if (key.rateLimits) {
+    const decision = ctx.limiter.admit(key.id, key.rateLimits, ctx.clock());
+    if (!decision.ok) {
+      throw new TollgateError('TG_ERR_RATE_LIMITED', `key "${key.name}" is limited to ${decision.reason}`).withHeaders({
+        'retry-after': String(decision.retryAfterSeconds),
+      });
+    }
+    exchange.rateAdmitted = true;
+  }
+  await reserveSpend(ctx, exchange, body, producesOutput);
 }
 
 function usageHeaders(reply: FastifyReply, exchange: Exchange, usage: Usage): void {
@@ -40,6 +58,11 @@ function usageHeaders(reply: FastifyReply, exchange: Exchange, usage: Usage): vo
   reply.header('x-tollgate-prompt-tokens', String(usage.promptTokens));
   reply.header('x-tollgate-completion-tokens', String(usage.completionTokens));
   reply.header('x-tollgate-cached-tokens', String(usage.cachedTokens));
+}
+
+/** Tells the caller when its output was capped to what its budget could pay for. */
+function grantHeader(reply: FastifyReply, exchange: Exchange): void {
+  if (exchange.grantedMaxTokens !== undefined) reply.header('x-tollgate-max-tokens', String(exchange.grantedMaxTokens));
 }
 
 /**
@@ -74,6 +97,7 @@ export async function forwardJson(
     );
   }
   if (usage) usageHeaders(reply, exchange, usage);
+  grantHeader(reply, exchange);
   exchange.firstByteAt = performance.now();
   exchange.finish(response.statusCode, usage);
   reply.code(response.statusCode).header('content-type', 'application/json').send(payload);
@@ -105,6 +129,8 @@ export async function forwardStream(
 
   reply.hijack();
   const raw = reply.raw;
+  if (exchange.grantedMaxTokens !== undefined)
+    raw.setHeader('x-tollgate-max-tokens', String(exchange.grantedMaxTokens));
   raw.writeHead(200, {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',

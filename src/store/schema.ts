@@ -15,6 +15,41 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
+/** A recurring spend window: `count` × `unit`, counted from `startedAt`. */
+export interface RecurringLimit {
+  usd: number;
+  count: number;
+  unit: 'hour' | 'day' | 'week' | 'month';
+  /** ISO time the current configuration took effect; windows are counted from it. */
+  startedAt: string;
+}
+
+/** Spend limits of a key, user, project or organisation; absent fields mean no limit. */
+export interface SpendLimit {
+  allTimeUsd?: number | null;
+  recurring?: RecurringLimit | null;
+}
+
+/** IAM rules of a key. Deny wins over allow; empty or absent lists impose nothing. */
+export interface AccessRules {
+  allowModels?: string[];
+  denyModels?: string[];
+  allowProviders?: string[];
+  denyProviders?: string[];
+  /** Which price tiers may be used; e.g. ['free'] for "free models only". */
+  allowPricing?: Array<'free' | 'paid'>;
+  denyPricing?: Array<'free' | 'paid'>;
+  /** USD per million tokens. */
+  maxInputPrice?: number | null;
+  maxOutputPrice?: number | null;
+}
+
+export interface RateLimits {
+  rpm?: number | null;
+  tpm?: number | null;
+  maxParallel?: number | null;
+}
+
 const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updated = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
@@ -25,6 +60,7 @@ export const organizations = pgTable('organizations', {
   id: uuid('id').primaryKey().defaultRandom(),
   name: text('name').notNull(),
   slug: text('slug').notNull().unique(),
+  spendLimit: jsonb('spend_limit').$type<SpendLimit>().notNull().default({}),
   createdAt: created(),
 });
 
@@ -36,8 +72,12 @@ export const projects = pgTable(
       .notNull()
       .references(() => organizations.id, { onDelete: 'cascade' }),
     name: text('name').notNull(),
-    /** Maximum number of keys (active or disabled); null means unlimited. */
+    plan: text('plan').$type<'free' | 'pro' | 'enterprise'>().notNull().default('free'),
+    /** Overrides the plan's key limit (keys not revoked); null means the plan's. */
     keyLimit: integer('key_limit'),
+    /** At most this many keys per owning user in this project; null means no such limit. */
+    keysPerUser: integer('keys_per_user'),
+    spendLimit: jsonb('spend_limit').$type<SpendLimit>().notNull().default({}),
     createdAt: created(),
   },
   (t) => [uniqueIndex('projects_org_name').on(t.orgId, t.name)],
@@ -48,6 +88,7 @@ export const users = pgTable('users', {
   email: text('email').notNull().unique(),
   name: text('name'),
   passwordHash: text('password_hash'),
+  spendLimit: jsonb('spend_limit').$type<SpendLimit>().notNull().default({}),
   createdAt: created(),
 });
 
@@ -88,16 +129,22 @@ export const apiKeys = pgTable(
     name: text('name').notNull(),
     /** SHA-256 of the full key, hex. The key itself is never stored. */
     keyHash: text('key_hash').notNull().unique(),
+    /** After a rotation with a grace period: the old secret's hash, valid until `previousExpiresAt`. */
+    previousKeyHash: text('previous_key_hash').unique(),
+    previousExpiresAt: timestamp('previous_expires_at', { withTimezone: true }),
     preview: text('preview').notNull(),
     status: keyStatusEnum('status').notNull().default('active'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
+    rules: jsonb('rules').$type<AccessRules>().notNull().default({}),
+    spendLimit: jsonb('spend_limit').$type<SpendLimit>().notNull().default({}),
+    rateLimits: jsonb('rate_limits').$type<RateLimits>().notNull().default({}),
     createdBy: text('created_by'),
     createdAt: created(),
     updatedAt: updated(),
   },
-  (t) => [index('api_keys_project').on(t.projectId)],
+  (t) => [index('api_keys_project').on(t.projectId), index('api_keys_owner').on(t.ownerUserId)],
 );
 
 export const providerCredentials = pgTable(
@@ -135,6 +182,8 @@ export const models = pgTable(
     inputPrice: doublePrecision('input_price').notNull().default(0),
     outputPrice: doublePrecision('output_price').notNull().default(0),
     cachedInputPrice: doublePrecision('cached_input_price'),
+    /** Most output tokens one call can produce; bounds spend reservations. Null: 4096 assumed. */
+    maxOutputTokens: integer('max_output_tokens'),
     createdAt: created(),
     updatedAt: updated(),
   },
@@ -190,6 +239,9 @@ export const usageRecords = pgTable(
     index('usage_records_time').on(t.time),
     index('usage_records_key_time').on(t.keyId, t.time),
     index('usage_records_model_time').on(t.model, t.time),
+    index('usage_records_project_time').on(t.projectId, t.time),
+    index('usage_records_user_time').on(t.userId, t.time),
+    index('usage_records_org_time').on(t.orgId, t.time),
   ],
 );
 

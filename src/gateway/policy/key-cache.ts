@@ -1,7 +1,10 @@
-import { eq } from 'drizzle-orm';
+import { eq, or } from 'drizzle-orm';
 import type { Invalidation } from '../../coord/invalidation.ts';
+import type { LimitedScope } from '../../coord/spend-ledger.ts';
 import type { Db } from '../../store/db.ts';
-import { apiKeys } from '../../store/schema.ts';
+import { type AccessRules, apiKeys, type RateLimits } from '../../store/schema.ts';
+import { hasRules } from './access-rules.ts';
+import type { SpendScopes } from './spend-scopes.ts';
 
 /** What the data plane needs to know about a key; everything else stays in the database. */
 export interface KeyEntry {
@@ -11,7 +14,13 @@ export interface KeyEntry {
   projectId: string;
   ownerUserId: string | null;
   status: 'active' | 'disabled' | 'revoked';
+  /** For the old secret of a rotated key: the end of its grace period. */
   expiresAt: number | null;
+  /** Undefined when the key has no rules, so the common case costs nothing. */
+  rules: AccessRules | undefined;
+  rateLimits: RateLimits | undefined;
+  /** The key's own spend limit, if it has one. */
+  spendScope: LimitedScope | undefined;
 }
 
 /** How long an unknown hash is remembered as unknown, so a bad key cannot hammer the database. */
@@ -24,15 +33,18 @@ const NEGATIVE_MAX = 10_000;
  */
 export class KeyCache {
   readonly #byHash = new Map<string, KeyEntry>();
-  readonly #hashById = new Map<string, string>();
+  readonly #hashesById = new Map<string, string[]>();
   readonly #unknown = new Map<string, number>();
   readonly #loading = new Map<string, Promise<KeyEntry | undefined>>();
   readonly #db: Db;
   /** Bumped by every key change, so a load that raced a change is not cached stale. */
   #epoch = 0;
 
-  constructor(db: Db, invalidation: Invalidation) {
+  readonly #scopes: SpendScopes;
+
+  constructor(db: Db, invalidation: Invalidation, scopes: SpendScopes) {
     this.#db = db;
+    this.#scopes = scopes;
     invalidation.subscribe((change) => {
       if (change.kind === 'key') {
         this.#epoch++;
@@ -61,12 +73,22 @@ export class KeyCache {
 
   async #load(hash: string): Promise<KeyEntry | undefined> {
     const epoch = this.#epoch;
-    const [row] = await this.#db.select().from(apiKeys).where(eq(apiKeys.keyHash, hash)).limit(1);
-    if (!row) {
+    const [row] = await this.#db
+      .select()
+      .from(apiKeys)
+      .where(or(eq(apiKeys.keyHash, hash), eq(apiKeys.previousKeyHash, hash)))
+      .limit(1);
+    const previous = row?.keyHash !== hash;
+    if (!row || (previous && !row.previousExpiresAt)) {
       if (this.#unknown.size >= NEGATIVE_MAX) this.#unknown.clear();
       this.#unknown.set(hash, Date.now() + NEGATIVE_TTL_MS);
       return undefined;
     }
+    let expiresAt = row.expiresAt ? row.expiresAt.getTime() : null;
+    if (previous && row.previousExpiresAt) {
+      expiresAt = Math.min(expiresAt ?? Number.POSITIVE_INFINITY, row.previousExpiresAt.getTime());
+    }
+    const rateLimits = row.rateLimits;
     const entry: KeyEntry = {
       id: row.id,
       name: row.name,
@@ -74,20 +96,22 @@ export class KeyCache {
       projectId: row.projectId,
       ownerUserId: row.ownerUserId,
       status: row.status,
-      expiresAt: row.expiresAt ? row.expiresAt.getTime() : null,
+      expiresAt,
+      rules: hasRules(row.rules) ? row.rules : undefined,
+      rateLimits:
+        rateLimits.rpm != null || rateLimits.tpm != null || rateLimits.maxParallel != null ? rateLimits : undefined,
+      spendScope: this.#scopes.make('key', row.id, `key "${row.name}"`, row.spendLimit),
     };
     // A change arrived while the row was on its way: it may be stale, so answer with it once
     // but let the next request read it afresh.
     if (epoch !== this.#epoch) return entry;
     this.#byHash.set(hash, entry);
-    this.#hashById.set(entry.id, hash);
+    this.#hashesById.set(entry.id, [...(this.#hashesById.get(entry.id) ?? []), hash]);
     return entry;
   }
 
   #forget(id: string): void {
-    const hash = this.#hashById.get(id);
-    if (hash === undefined) return;
-    this.#byHash.delete(hash);
-    this.#hashById.delete(id);
+    for (const hash of this.#hashesById.get(id) ?? []) this.#byHash.delete(hash);
+    this.#hashesById.delete(id);
   }
 }

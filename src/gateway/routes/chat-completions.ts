@@ -10,7 +10,7 @@ export function chatCompletionsRoute(app: FastifyInstance, ctx: GatewayContext):
     '/v1/chat/completions',
     handle(ctx, 'chat.completions', async (exchange, request, reply) => {
       const body = jsonObject(request.body);
-      await admit(ctx, exchange, body);
+      await admit(ctx, exchange, body, true);
       if (!Array.isArray(body.messages) || body.messages.length === 0) {
         throw new TollgateError('TG_ERR_INVALID_REQUEST', '"messages" must be a non-empty array');
       }

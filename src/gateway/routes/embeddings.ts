@@ -10,7 +10,7 @@ export function embeddingsRoute(app: FastifyInstance, ctx: GatewayContext): void
     '/v1/embeddings',
     handle(ctx, 'embeddings', async (exchange, request, reply) => {
       const body = jsonObject(request.body);
-      await admit(ctx, exchange, body);
+      await admit(ctx, exchange, body, false);
       const input = body.input;
       if (typeof input !== 'string' && !(Array.isArray(input) && input.length > 0)) {
         throw new TollgateError('TG_ERR_INVALID_REQUEST', '"input" must be a string or a non-empty array');

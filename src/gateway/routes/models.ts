@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { TollgateError } from '../../errors.ts';
 import type { GatewayContext } from '../context.ts';
+import { mayUse, permittedTargets } from '../policy/access-rules.ts';
 import { authenticate } from '../policy/authenticate.ts';
 import type { PublishedModel } from '../routing/model-registry.ts';
 
@@ -19,7 +20,7 @@ export function modelsRoute(app: FastifyInstance, ctx: GatewayContext): void {
     const key = await authenticate(ctx.keys, request.headers);
     const data = ctx.models
       .list(key.orgId)
-      .filter((model) => model.targets.length > 0)
+      .filter((model) => model.targets.length > 0 && (!key.rules || mayUse(key.rules, model)))
       .map(describe)
       .sort((a, b) => a.id.localeCompare(b.id));
     reply.send({ object: 'list', data });
@@ -29,6 +30,7 @@ export function modelsRoute(app: FastifyInstance, ctx: GatewayContext): void {
     const key = await authenticate(ctx.keys, request.headers);
     const model = ctx.models.find(key.orgId, request.params.model);
     if (!model || model.targets.length === 0) throw new TollgateError('TG_ERR_MODEL_NOT_FOUND', request.params.model);
+    if (key.rules) permittedTargets(key.rules, model);
     reply.send(describe(model));
   });
 }

@@ -26,6 +26,8 @@ export interface PublishedModel {
   orgId: string;
   name: string;
   prices: Prices;
+  /** Most output tokens one call can produce, when configured. */
+  maxOutputTokens: number | null;
   createdAt: number;
   /** In fallback order. */
   targets: Target[];
@@ -118,6 +120,7 @@ export class ModelRegistry {
         orgId: row.orgId,
         name: row.name,
         prices: { input: row.inputPrice, output: row.outputPrice, cachedInput: row.cachedInputPrice },
+        maxOutputTokens: row.maxOutputTokens,
         createdAt: row.createdAt.getTime(),
         targets: [],
       };

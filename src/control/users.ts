@@ -1,0 +1,141 @@
+import { and, asc, eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { type Static, Type } from 'typebox';
+import { TollgateError } from '../errors.ts';
+import { memberships, users } from '../store/schema.ts';
+import { type ControlContext, iso, isUuid } from './context.ts';
+import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
+
+const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member'), Type.Literal('viewer')]);
+const UserBody = Type.Object({
+  email: Type.String({ format: 'email', maxLength: 320 }),
+  name: Type.Optional(Type.String({ maxLength: 200 })),
+  role: Role,
+  spendLimit: Type.Optional(SpendLimitBody),
+});
+const UserPatch = Type.Partial(Type.Omit(UserBody, ['email']));
+
+/** A member of the organisation by id or email; 404 otherwise. */
+export async function findUser(ctx: ControlContext, ref: string) {
+  const [row] = await ctx.db
+    .select({ user: users, role: memberships.role })
+    .from(users)
+    .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.orgId, ctx.orgId)))
+    .where(isUuid(ref) ? eq(users.id, ref) : eq(users.email, ref.toLowerCase()))
+    .limit(1);
+  if (!row) throw new TollgateError('TG_ERR_NOT_FOUND', 'user', ref);
+  return { ...row.user, role: row.role };
+}
+
+type Member = Awaited<ReturnType<typeof findUser>>;
+
+function present(user: Member, spend?: SpendReport) {
+  return {
+    id: user.id,
+    email: user.email,
+    name: user.name,
+    role: user.role,
+    spendLimit: user.spendLimit,
+    ...(spend && { spend }),
+    createdAt: iso(user.createdAt),
+  };
+}
+
+/** Members of the organisation: their roles and spend limits (sign-in comes with the dashboard). */
+export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
+  const tags = ['users'];
+
+  app.get('/api/v1/users', { schema: { tags, summary: 'List the members of the organisation' } }, async () => {
+    const rows = await ctx.db
+      .select({ user: users, role: memberships.role })
+      .from(users)
+      .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.orgId, ctx.orgId)))
+      .orderBy(asc(users.email));
+    const members = rows.map((row) => ({ ...row.user, role: row.role }));
+    await ctx.usage.flush();
+    const spend = await spendReports(ctx.db, 'user', members, ctx.clock());
+    return { users: members.map((member) => present(member, spend.get(member.id))) };
+  });
+
+  app.get<{ Params: { ref: string } }>(
+    '/api/v1/users/:ref',
+    { schema: { tags, summary: 'Show a member by id or email' } },
+    async (request) => {
+      const member = await findUser(ctx, request.params.ref);
+      await ctx.usage.flush();
+      return present(member, (await spendReports(ctx.db, 'user', [member], ctx.clock())).get(member.id));
+    },
+  );
+
+  app.post<{ Body: Static<typeof UserBody> }>(
+    '/api/v1/users',
+    { schema: { tags, summary: 'Add a member to the organisation', body: UserBody } },
+    async (request, reply) => {
+      const body = request.body;
+      const email = body.email.toLowerCase();
+      const member = await ctx.db.transaction(async (tx) => {
+        const [existing] = await tx.select().from(users).where(eq(users.email, email)).limit(1);
+        const user =
+          existing ??
+          (
+            await tx
+              .insert(users)
+              .values({ email, name: body.name ?? null, spendLimit: applySpendLimit({}, body.spendLimit, ctx.clock()) })
+              .returning()
+          )[0];
+        if (!user) throw new TollgateError('TG_ERR_INTERNAL', request.id);
+        const [joined] = await tx
+          .insert(memberships)
+          .values({ userId: user.id, orgId: ctx.orgId, role: body.role })
+          .onConflictDoNothing()
+          .returning();
+        if (!joined) throw new TollgateError('TG_ERR_CONFLICT', `${email} is already a member`);
+        return { ...user, role: body.role };
+      });
+      await ctx.invalidation.publish({ kind: 'user', ref: member.id });
+      reply.code(201);
+      return present(member);
+    },
+  );
+
+  app.patch<{ Params: { ref: string }; Body: Static<typeof UserPatch> }>(
+    '/api/v1/users/:ref',
+    { schema: { tags, summary: "Change a member's name, role or spend limit", body: UserPatch } },
+    async (request) => {
+      const member = await findUser(ctx, request.params.ref);
+      const body = request.body;
+      await ctx.db.transaction(async (tx) => {
+        if (body.name !== undefined || body.spendLimit !== undefined) {
+          await tx
+            .update(users)
+            .set({
+              ...(body.name !== undefined && { name: body.name }),
+              ...(body.spendLimit !== undefined && {
+                spendLimit: applySpendLimit(member.spendLimit, body.spendLimit, ctx.clock()),
+              }),
+            })
+            .where(eq(users.id, member.id));
+        }
+        if (body.role !== undefined) {
+          await tx
+            .update(memberships)
+            .set({ role: body.role })
+            .where(and(eq(memberships.userId, member.id), eq(memberships.orgId, ctx.orgId)));
+        }
+      });
+      await ctx.invalidation.publish({ kind: 'user', ref: member.id });
+      return present(await findUser(ctx, member.id));
+    },
+  );
+
+  app.delete<{ Params: { ref: string } }>(
+    '/api/v1/users/:ref',
+    { schema: { tags, summary: 'Remove a member from the organisation' } },
+    async (request, reply) => {
+      const member = await findUser(ctx, request.params.ref);
+      await ctx.db.delete(memberships).where(and(eq(memberships.userId, member.id), eq(memberships.orgId, ctx.orgId)));
+      await ctx.invalidation.publish({ kind: 'user', ref: member.id });
+      reply.code(204);
+    },
+  );
+}

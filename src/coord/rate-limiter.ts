@@ -1,0 +1,101 @@
+import type { RateLimits } from '../store/schema.ts';
+
+export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number; reason: string };
+
+/**
+ * Per-key request, token and concurrency limits. `admit` counts a request and takes a
+ * concurrency slot; `finish` gives the slot back and counts the tokens the call used.
+ * In memory now; a shared store (Redis) implements the same interface for several instances.
+ */
+export interface RateLimiter {
+  admit(keyId: string, limits: RateLimits, now: number): RateDecision;
+  finish(keyId: string, tokens: number, now: number): void;
+}
+
+const WINDOW_MS = 60_000;
+
+/** A sliding one-minute window, estimated from the current and previous fixed minutes. */
+class SlidingMinute {
+  #start = 0;
+  #current = 0;
+  #previous = 0;
+
+  #roll(now: number): void {
+    const start = now - (now % WINDOW_MS);
+    if (start === this.#start) return;
+    this.#previous = start - this.#start === WINDOW_MS ? this.#current : 0;
+    this.#current = 0;
+    this.#start = start;
+  }
+
+  estimate(now: number): number {
+    this.#roll(now);
+    const weight = 1 - (now - this.#start) / WINDOW_MS;
+    return this.#previous * weight + this.#current;
+  }
+
+  add(amount: number, now: number): void {
+    this.#roll(now);
+    this.#current += amount;
+  }
+
+  /** Seconds until the estimate drops below `limit` if nothing more is added. */
+  secondsUntilBelow(limit: number, now: number): number {
+    this.#roll(now);
+    const elapsed = now - this.#start;
+    if (this.#current >= limit || this.#previous === 0) return Math.ceil((WINDOW_MS - elapsed) / 1000) || 1;
+    // previous × (1 − (elapsed + t) / W) + current < limit
+    const wait = WINDOW_MS * (1 - (limit - this.#current) / this.#previous) - elapsed;
+    return Math.max(1, Math.ceil(wait / 1000));
+  }
+}
+
+interface KeyState {
+  requests: SlidingMinute;
+  tokens: SlidingMinute;
+  inFlight: number;
+}
+
+export class InMemoryRateLimiter implements RateLimiter {
+  readonly #keys = new Map<string, KeyState>();
+
+  #state(keyId: string): KeyState {
+    let state = this.#keys.get(keyId);
+    if (!state) {
+      state = { requests: new SlidingMinute(), tokens: new SlidingMinute(), inFlight: 0 };
+      this.#keys.set(keyId, state);
+    }
+    return state;
+  }
+
+  admit(keyId: string, limits: RateLimits, now: number): RateDecision {
+    const state = this.#state(keyId);
+    const { rpm, tpm, maxParallel } = limits;
+    if (maxParallel != null && state.inFlight >= maxParallel) {
+      return { ok: false, retryAfterSeconds: 1, reason: `at most ${maxParallel} concurrent requests per key` };
+    }
+    if (rpm != null && state.requests.estimate(now) + 1 > rpm) {
+      return {
+        ok: false,
+        retryAfterSeconds: state.requests.secondsUntilBelow(rpm, now),
+        reason: `${rpm} requests per minute`,
+      };
+    }
+    if (tpm != null && state.tokens.estimate(now) >= tpm) {
+      return {
+        ok: false,
+        retryAfterSeconds: state.tokens.secondsUntilBelow(tpm, now),
+        reason: `${tpm} tokens per minute`,
+      };
+    }
+    state.inFlight++;
+    state.requests.add(1, now);
+    return { ok: true };
+  }
+
+  finish(keyId: string, tokens: number, now: number): void {
+    const state = this.#state(keyId);
+    state.inFlight = Math.max(0, state.inFlight - 1);
+    if (tokens > 0) state.tokens.add(tokens, now);
+  }
+}

@@ -1,0 +1,201 @@
+import { currentWindow } from '../gateway/policy/windows.ts';
+import type { SpendLimit } from '../store/schema.ts';
+
+/** Something that has spend limits: a key, a user, a project or an organisation. */
+export interface LimitedScope {
+  /** Unique across kinds, e.g. `key:<uuid>`. */
+  id: string;
+  /** How messages name it, e.g. `key "my-vscode-plugin"`. */
+  label: string;
+  limit: SpendLimit;
+  /** Changes whenever `limit` changes (e.g. its JSON), so counters can be reloaded. */
+  version: string;
+  /** What was spent before this process knew the scope: all time, and since `since` (ms). */
+  loadSpent(since: number | null): Promise<{ allTime: number; since: number }>;
+}
+
+/** The limit that leaves the least room, for the message of a refusal. */
+export interface Binding {
+  scope: LimitedScope;
+  kind: 'all-time' | 'recurring';
+  limitUsd: number;
+  spentUsd: number;
+  /** End of the current window, for a recurring limit (ms). */
+  resetsAt?: number;
+}
+
+export interface Headroom {
+  /** USD that may still be reserved across every scope; Infinity when nothing is limited. */
+  usd: number;
+  binding?: Binding;
+}
+
+export interface Reservation {
+  readonly scopes: LimitedScope[];
+  readonly amount: number;
+}
+
+export interface PeriodReading {
+  allTimeSpent: number;
+  reserved: number;
+  periodSpent: number;
+  periodStart: number | null;
+  periodEnd: number | null;
+}
+
+/**
+ * Spend counters behind one interface: reserve the worst case before forwarding, settle to
+ * the actual cost after, release on failure. `headroom` followed by `reserve` must not let two
+ * callers take the same budget: in memory that holds because both run in one tick; a shared
+ * store (Redis) implements `reserve` as one atomic check-and-add and reports a lost race.
+ */
+export interface SpendLedger {
+  /** Loads the counters of scopes not seen yet; call before `headroom`/`reserve`. */
+  prepare(scopes: LimitedScope[], now: number): Promise<void>;
+  headroom(scopes: LimitedScope[], now: number): Headroom;
+  /** Reserves `amount` on every scope, or nothing and undefined if it does not fit. */
+  reserve(scopes: LimitedScope[], amount: number, now: number): Reservation | undefined;
+  settle(reservation: Reservation, actual: number, now: number): void;
+  release(reservation: Reservation): void;
+  read(scope: LimitedScope, now: number): PeriodReading;
+}
+
+interface Counter {
+  version: string;
+  allTimeSpent: number;
+  reserved: number;
+  /** The recurring configuration these period figures belong to. */
+  recurringKey: string | null;
+  periodStart: number | null;
+  periodSpent: number;
+}
+
+const recurringKey = (limit: SpendLimit) =>
+  limit.recurring ? `${limit.recurring.count}:${limit.recurring.unit}:${limit.recurring.startedAt}` : null;
+
+/** One process's counters. Exact for one instance; several instances need a shared ledger. */
+export class InMemorySpendLedger implements SpendLedger {
+  readonly #counters = new Map<string, Counter>();
+  readonly #loading = new Map<string, Promise<void>>();
+
+  async prepare(scopes: LimitedScope[], now: number): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const scope of scopes) {
+      const counter = this.#counters.get(scope.id);
+      // A changed limit is read afresh from the records, unless calls are in flight on it.
+      if (counter && counter.version !== scope.version && counter.reserved === 0) this.#counters.delete(scope.id);
+      else if (counter) continue;
+      let loading = this.#loading.get(scope.id);
+      if (!loading) {
+        loading = this.#load(scope, now).finally(() => this.#loading.delete(scope.id));
+        this.#loading.set(scope.id, loading);
+      }
+      waits.push(loading);
+    }
+    if (waits.length > 0) await Promise.all(waits);
+  }
+
+  async #load(scope: LimitedScope, now: number): Promise<void> {
+    const window = scope.limit.recurring
+      ? currentWindow(scope.limit.recurring, Date.parse(scope.limit.recurring.startedAt), now)
+      : null;
+    const spent = await scope.loadSpent(window?.start ?? null);
+    this.#counters.set(scope.id, {
+      version: scope.version,
+      allTimeSpent: spent.allTime,
+      reserved: 0,
+      recurringKey: recurringKey(scope.limit),
+      periodStart: window?.start ?? null,
+      periodSpent: window ? spent.since : 0,
+    });
+  }
+
+  /** The counter with its period rolled forward to the window containing `now`. */
+  #counter(scope: LimitedScope, now: number): Counter {
+    const counter = this.#counters.get(scope.id);
+    if (!counter) throw new Error(`spend ledger: ${scope.id} used before prepare()`);
+    const recurring = scope.limit.recurring;
+    if (!recurring) return counter;
+    const key = recurringKey(scope.limit);
+    const start = currentWindow(recurring, Date.parse(recurring.startedAt), now).start;
+    if (counter.recurringKey !== key) {
+      // Changed while calls were in flight (see prepare): the new window starts empty.
+      counter.recurringKey = key;
+      counter.periodStart = start;
+      counter.periodSpent = 0;
+    } else if (counter.periodStart !== start) {
+      counter.periodStart = start;
+      counter.periodSpent = 0;
+    }
+    return counter;
+  }
+
+  headroom(scopes: LimitedScope[], now: number): Headroom {
+    let result: Headroom = { usd: Number.POSITIVE_INFINITY };
+    for (const scope of scopes) {
+      const counter = this.#counter(scope, now);
+      const { allTimeUsd, recurring } = scope.limit;
+      if (allTimeUsd != null) {
+        const room = allTimeUsd - counter.allTimeSpent - counter.reserved;
+        if (room < result.usd) {
+          result = {
+            usd: room,
+            binding: { scope, kind: 'all-time', limitUsd: allTimeUsd, spentUsd: counter.allTimeSpent },
+          };
+        }
+      }
+      if (recurring) {
+        const room = recurring.usd - counter.periodSpent - counter.reserved;
+        if (room < result.usd) {
+          const window = currentWindow(recurring, Date.parse(recurring.startedAt), now);
+          result = {
+            usd: room,
+            binding: {
+              scope,
+              kind: 'recurring',
+              limitUsd: recurring.usd,
+              spentUsd: counter.periodSpent,
+              resetsAt: window.end,
+            },
+          };
+        }
+      }
+    }
+    return result;
+  }
+
+  reserve(scopes: LimitedScope[], amount: number, now: number): Reservation | undefined {
+    if (this.headroom(scopes, now).usd < amount) return undefined;
+    for (const scope of scopes) this.#counter(scope, now).reserved += amount;
+    return { scopes, amount };
+  }
+
+  settle(reservation: Reservation, actual: number, now: number): void {
+    for (const scope of reservation.scopes) {
+      const counter = this.#counter(scope, now);
+      counter.reserved -= reservation.amount;
+      counter.allTimeSpent += actual;
+      counter.periodSpent += actual;
+    }
+  }
+
+  release(reservation: Reservation): void {
+    for (const scope of reservation.scopes) {
+      const counter = this.#counters.get(scope.id);
+      if (counter) counter.reserved -= reservation.amount;
+    }
+  }
+
+  read(scope: LimitedScope, now: number): PeriodReading {
+    const counter = this.#counter(scope, now);
+    const recurring = scope.limit.recurring;
+    const window = recurring ? currentWindow(recurring, Date.parse(recurring.startedAt), now) : null;
+    return {
+      allTimeSpent: counter.allTimeSpent,
+      reserved: counter.reserved,
+      periodSpent: counter.periodSpent,
+      periodStart: window?.start ?? null,
+      periodEnd: window?.end ?? null,
+    };
+  }
+}

@@ -1,0 +1,107 @@
+import type { FastifyRequest } from 'fastify';
+import type { Binding, LimitedScope } from '../../coord/spend-ledger.ts';
+import { TollgateError } from '../../errors.ts';
+import type { GatewayContext } from '../context.ts';
+import type { Exchange } from '../exchange.ts';
+import { describeWindow } from './windows.ts';
+
+/** Output tokens assumed for a model whose maximum output is not configured. */
+export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
+/** Prompt tokens an image may cost, at most (OpenAI's high-detail tiles stay below this). */
+const IMAGE_TOKENS = 2000;
+
+const usd = (value: number) => `$${value.toFixed(value < 1 ? 4 : 2)}`;
+
+function refusal(binding: Binding | undefined, need: number, room: number): TollgateError {
+  if (!binding) return new TollgateError('TG_ERR_SPEND_LIMIT_REACHED', 'no budget left');
+  const { scope, kind, limitUsd, spentUsd, resetsAt } = binding;
+  const limit =
+    kind === 'all-time'
+      ? `its ${usd(limitUsd)} all-time limit`
+      : `its ${usd(limitUsd)} limit per ${describeWindow(scope.limit.recurring as NonNullable<typeof scope.limit.recurring>)}`;
+  const why = room > 0 ? `; ${usd(room)} remains, less than this request needs (${usd(need)})` : '';
+  const reset = resetsAt ? `; the window resets at ${new Date(resetsAt).toISOString()}` : '';
+  return new TollgateError(
+    'TG_ERR_SPEND_LIMIT_REACHED',
+    `${scope.label} has spent ${usd(spentUsd)} of ${limit}${why}${reset}`,
+  );
+}
+
+/**
+ * An upper bound on the prompt's tokens: every token is at least one byte, so the body's
+ * length bounds its text; images cost a fixed amount on top.
+ */
+function promptTokenBound(request: FastifyRequest, body: Record<string, unknown>): number {
+  const length = Number(request.headers['content-length']);
+  let bound = Number.isFinite(length) && length > 0 ? length : Buffer.byteLength(JSON.stringify(body));
+  if (Array.isArray(body.messages)) {
+    for (const message of body.messages as Array<{ content?: unknown }>) {
+      if (!Array.isArray(message?.content)) continue;
+      for (const part of message.content as Array<{ type?: unknown }>)
+        if (part?.type === 'image_url') bound += IMAGE_TOKENS;
+    }
+  }
+  return bound;
+}
+
+/** Every limited scope the request must fit: the key, its owner, its project, its organisation. */
+export function spendScopes(ctx: GatewayContext, exchange: Exchange): LimitedScope[] {
+  const key = exchange.key as NonNullable<Exchange['key']>;
+  const scopes: LimitedScope[] = [];
+  if (key.spendScope) scopes.push(key.spendScope);
+  for (const scope of [
+    ctx.scopeLimits.get('user', key.ownerUserId),
+    ctx.scopeLimits.get('project', key.projectId),
+    ctx.scopeLimits.get('org', key.orgId),
+  ]) {
+    if (scope) scopes.push(scope);
+  }
+  return scopes;
+}
+
+/**
+ * Reserves the request's worst-case cost on every applicable limit before it is forwarded.
+ * When the budget cannot pay for the requested (or the model's maximum) output, the output
+ * is capped to what it can pay for; only a budget that cannot pay for the prompt refuses.
+ */
+export async function reserveSpend(
+  ctx: GatewayContext,
+  exchange: Exchange,
+  body: Record<string, unknown>,
+  producesOutput: boolean,
+): Promise<void> {
+  const scopes = spendScopes(ctx, exchange);
+  if (scopes.length === 0) return;
+  const model = exchange.model as NonNullable<Exchange['model']>;
+  const now = ctx.clock();
+  await ctx.ledger.prepare(scopes, now);
+  const promptCost = (promptTokenBound(exchange.request, body) * model.prices.input) / 1e6;
+  const headroom = ctx.ledger.headroom(scopes, now);
+  if (headroom.usd <= 0 || headroom.usd < promptCost) throw refusal(headroom.binding, promptCost, headroom.usd);
+
+  let outputCost = 0;
+  const outputPrice = model.prices.output / 1e6;
+  if (producesOutput && outputPrice > 0) {
+    const field = body.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens';
+    const requested = typeof body[field] === 'number' ? (body[field] as number) : undefined;
+    const choices = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
+    const ceiling = requested ?? model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+    const affordable = Number.isFinite(headroom.usd)
+      ? Math.floor((headroom.usd - promptCost) / (outputPrice * choices))
+      : ceiling;
+    if (affordable < 1) throw refusal(headroom.binding, promptCost + outputPrice * choices, headroom.usd);
+    const granted = Math.min(ceiling, affordable);
+    if (granted !== requested) {
+      // An explicit cap is what makes the reservation an upper bound.
+      body[field] = granted;
+      if (requested === undefined || granted < requested) exchange.grantedMaxTokens = granted;
+    }
+    outputCost = granted * outputPrice * choices;
+  }
+  const reservation = ctx.ledger.reserve(scopes, promptCost + outputCost, now);
+  if (!reservation) {
+    const after = ctx.ledger.headroom(scopes, now);
+    throw refusal(after.binding, promptCost + outputCost, after.usd);
+  }
+  exchange.reservation = reservation;
+}
