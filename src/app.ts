@@ -13,6 +13,7 @@ import { organizationRoutes } from './control/organization.ts';
 import { projectRoutes } from './control/projects.ts';
 import { usageRoutes } from './control/usage.ts';
 import { userRoutes } from './control/users.ts';
+import { useStrictBodyValidation } from './control/validation.ts';
 import { DatabaseInvalidation, type Invalidation, LocalInvalidation } from './coord/invalidation.ts';
 import { InMemoryRateLimiter } from './coord/rate-limiter.ts';
 import { InMemorySpendLedger } from './coord/spend-ledger.ts';
@@ -110,9 +111,9 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true } },
     return503OnClosing: true,
   });
+  useStrictBodyValidation(app);
   let closing = false;
 
   app.addHook('onRequest', async (request, reply) => {

@@ -34,7 +34,8 @@ export async function ensureDefaultOrganization(db: Db): Promise<string> {
     .returning();
   const orgId = org?.id ?? (await db.select().from(organizations).limit(1))[0]?.id;
   if (!orgId) throw new Error('could not create the default organization');
-  await db.insert(projects).values({ orgId, name: 'default' }).onConflictDoNothing();
+  // The default project is on the enterprise plan: no key limit unless configured otherwise.
+  await db.insert(projects).values({ orgId, name: 'default', plan: 'enterprise' }).onConflictDoNothing();
   return orgId;
 }
 

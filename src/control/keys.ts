@@ -14,13 +14,13 @@ import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from 
 import { findUser } from './users.ts';
 
 const Metadata = Type.Record(Type.String(), Type.String({ maxLength: 500 }), { maxProperties: 50 });
-const Expiry = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+const Expiry = Type.Union([Type.Null(), Type.String({ format: 'date-time' })]);
 const KeyBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   /** Project id or name; the organisation's first project when omitted. */
   project: Type.Optional(Type.String({ minLength: 1 })),
   /** The user who owns the key (id or email); none for a service key. */
-  owner: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Null()])),
+  owner: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1 })])),
   expiresAt: Type.Optional(Expiry),
   metadata: Type.Optional(Metadata),
   spendLimit: Type.Optional(SpendLimitBody),

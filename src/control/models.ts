@@ -20,7 +20,7 @@ const ModelBody = Type.Object({
   /** USD per million tokens. */
   inputPrice: Type.Optional(Price),
   outputPrice: Type.Optional(Price),
-  cachedInputPrice: Type.Optional(Type.Union([Price, Type.Null()])),
+  cachedInputPrice: Type.Optional(Type.Union([Type.Null(), Price])),
 });
 const ModelPatch = Type.Partial(ModelBody);
 

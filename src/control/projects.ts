@@ -8,7 +8,7 @@ import { apiKeys, type ProjectRow, projects } from '../store/schema.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
 
-const Limit = Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]);
+const Limit = Type.Union([Type.Null(), Type.Integer({ minimum: 0 })]);
 const ProjectBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   plan: Type.Optional(Type.Union(PLANS.map((plan) => Type.Literal(plan)))),

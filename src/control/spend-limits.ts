@@ -8,7 +8,7 @@ import type { SpendLimit } from '../store/schema.ts';
 
 /** How spend limits are written in requests: amounts in USD, windows like `1d` or `12mo`. */
 export const SpendLimitBody = Type.Object({
-  allTimeUsd: Type.Optional(Type.Union([Type.Number({ minimum: 0 }), Type.Null()])),
+  allTimeUsd: Type.Optional(Type.Union([Type.Null(), Type.Number({ minimum: 0 })])),
   recurring: Type.Optional(
     Type.Union([
       Type.Object({

@@ -20,6 +20,8 @@ export interface Binding {
   kind: 'all-time' | 'recurring';
   limitUsd: number;
   spentUsd: number;
+  /** Held by requests still in flight. */
+  reservedUsd: number;
   /** End of the current window, for a recurring limit (ms). */
   resetsAt?: number;
 }
@@ -140,7 +142,13 @@ export class InMemorySpendLedger implements SpendLedger {
         if (room < result.usd) {
           result = {
             usd: room,
-            binding: { scope, kind: 'all-time', limitUsd: allTimeUsd, spentUsd: counter.allTimeSpent },
+            binding: {
+              scope,
+              kind: 'all-time',
+              limitUsd: allTimeUsd,
+              spentUsd: counter.allTimeSpent,
+              reservedUsd: counter.reserved,
+            },
           };
         }
       }
@@ -155,6 +163,7 @@ export class InMemorySpendLedger implements SpendLedger {
               kind: 'recurring',
               limitUsd: recurring.usd,
               spentUsd: counter.periodSpent,
+              reservedUsd: counter.reserved,
               resetsAt: window.end,
             },
           };

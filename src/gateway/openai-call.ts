@@ -29,7 +29,7 @@ export async function admit(
   body: Json,
   producesOutput: boolean,
 ): Promise<void> {
-  const key = await authenticate(ctx.keys, exchange.request.headers);
+  const key = await authenticate(ctx.keys, exchange.request.headers, ctx.clock());
   exchange.key = key;
   const name = body.model;
   if (typeof name !== 'string' || name === '') {

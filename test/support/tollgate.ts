@@ -20,6 +20,7 @@ export interface RunningTollgate {
 export async function startTollgate(
   options: { dataDir: string; databaseUrl?: string | undefined },
   env: Record<string, string> = {},
+  clock?: () => number,
 ): Promise<RunningTollgate> {
   const config = loadConfig({
     PORT: '0',
@@ -37,7 +38,7 @@ export async function startTollgate(
       done();
     },
   });
-  const tollgate = await createTollgate(config, createLogger(config, sink));
+  const tollgate = await createTollgate(config, { logger: createLogger(config, sink), clock });
   await tollgate.app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(tollgate.app.server.address() as AddressInfo).port}`;
   return {

@@ -10,11 +10,13 @@ export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
 /** Prompt tokens an image may cost, at most (OpenAI's high-detail tiles stay below this). */
 const IMAGE_TOKENS = 2000;
 
-const usd = (value: number) => `$${value.toFixed(value < 1 ? 4 : 2)}`;
+/** Dollars with cents, or three significant digits below a cent: $12.50, $0.00301. */
+export const usd = (value: number) =>
+  value >= 0.01 || value === 0 ? `$${value.toFixed(2)}` : `$${value.toPrecision(3)}`;
 
 function refusal(binding: Binding | undefined, need: number, room: number): TollgateError {
   if (!binding) return new TollgateError('TG_ERR_SPEND_LIMIT_REACHED', 'no budget left');
-  const { scope, kind, limitUsd, spentUsd, resetsAt } = binding;
+  const { scope, kind, limitUsd, spentUsd, reservedUsd, resetsAt } = binding;
   const limit =
     kind === 'all-time'
       ? `its ${usd(limitUsd)} all-time limit`

@@ -61,6 +61,7 @@ export class SpendScopes {
 export class ScopeLimits {
   #scopes = new Map<string, LimitedScope>();
   #reloading: Promise<void> | undefined;
+  #again = false;
 
   constructor(
     private readonly db: Db,
@@ -77,12 +78,20 @@ export class ScopeLimits {
     return id === null ? undefined : this.#scopes.get(`${kind}:${id}`);
   }
 
+  /** Reloads; a call made while a load runs loads again after it, so no change is missed. */
   reload(): Promise<void> {
-    this.#reloading ??= this.#load()
-      .catch(this.onError)
-      .finally(() => {
-        this.#reloading = undefined;
-      });
+    if (this.#reloading) {
+      this.#again = true;
+      return this.#reloading;
+    }
+    this.#reloading = (async () => {
+      do {
+        this.#again = false;
+        await this.#load().catch(this.onError);
+      } while (this.#again);
+    })().finally(() => {
+      this.#reloading = undefined;
+    });
     return this.#reloading;
   }
 
