@@ -297,3 +297,62 @@ describe.each(backends())('policy on $name', (backend) => {
     expect(upgraded.body).toMatchObject({ keyLimit: 100, canCreateKey: true });
   });
 });
+
+describe('spend limits across a restart and a cut stream', () => {
+  it('remembers what a key spent after a restart, and charges an abandoned stream its reservation', async () => {
+    const provider = new FakeOpenAI(SECRET);
+    await provider.start();
+    const prepared = await backends()[0]!.prepare();
+    let tg = await startTollgate(prepared);
+    try {
+      await tg.admin('POST', '/api/v1/credentials', {
+        name: 'fake',
+        provider: 'openai',
+        fields: { apiKey: SECRET, baseUrl: provider.url },
+      });
+      await tg.admin('POST', '/api/v1/models', {
+        name: 'metered',
+        targets: [{ credential: 'fake', upstreamModel: 'gpt-4o' }],
+        inputPrice: 0.1,
+        outputPrice: 10,
+      });
+      const key = (
+        await tg.admin('POST', '/api/v1/keys', { name: 'restart', spendLimit: { allTimeUsd: 3 * CALL_COST } })
+      ).body;
+      const ask = (stream = false, signal?: AbortSignal) =>
+        fetch(`${tg.url}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: 'metered',
+            messages: [{ role: 'user', content: 'one two three' }],
+            max_tokens: 10,
+            stream,
+          }),
+          signal,
+        });
+      expect((await ask()).status).toBe(200);
+      expect((await ask()).status).toBe(200);
+      await tg.close();
+
+      tg = await startTollgate(prepared);
+      // Two calls were spent before the restart: one more fits, by a stream cut after its first event.
+      provider.chunkDelayMs = 300;
+      const abort = new AbortController();
+      const response = await ask(true, abort.signal);
+      expect(response.status).toBe(200);
+      const reader = response.body!.getReader();
+      await reader.read();
+      abort.abort();
+      provider.chunkDelayMs = 0;
+      await expect.poll(async () => (await ask()).status, { timeout: 3000 }).toBe(402);
+      const shown = await tg.admin('GET', `/api/v1/keys/${key.id}`);
+      // The cut stream is charged what was reserved for it: more than an ordinary call.
+      expect(shown.body.spend.allTimeUsd).toBeGreaterThan(2 * CALL_COST + CALL_COST / 2);
+      expect(shown.body.spend.allTimeUsd).toBeLessThanOrEqual(3 * CALL_COST + 1e-12);
+    } finally {
+      await tg.close();
+      await provider.close();
+    }
+  }, 60_000);
+});
