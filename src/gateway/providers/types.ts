@@ -18,8 +18,11 @@ export interface AuthMethod {
 export interface ProviderSpec {
   id: string;
   label: string;
-  /** The wire format spoken: all providers of issue 2 speak OpenAI's. */
-  format: 'openai';
+  /**
+   * The wire format spoken. OpenAI-format providers are passed through untouched behind the
+   * OpenAI front door; the others are translated by their adapter.
+   */
+  format: 'openai' | 'anthropic' | 'gemini' | 'bedrock';
   authMethods: AuthMethod[];
   /** Capabilities the gateway may route to this provider. */
   endpoints: Array<'chat' | 'embeddings'>;
