@@ -27,6 +27,7 @@ import { chatCompletionsRoute } from './gateway/routes/chat-completions.ts';
 import { embeddingsRoute } from './gateway/routes/embeddings.ts';
 import { modelsRoute } from './gateway/routes/models.ts';
 import { ModelRegistry } from './gateway/routing/model-registry.ts';
+import { TargetHealth } from './gateway/routing/resilience.ts';
 import { sendError, toTollgateError } from './http-errors.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -91,6 +92,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     ledger: new InMemorySpendLedger(),
     limiter: new InMemoryRateLimiter(),
     scopeLimits,
+    health: new TargetHealth(),
     clock: options.clock ?? Date.now,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
   };

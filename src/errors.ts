@@ -122,6 +122,12 @@ export const ERRORS = {
     anthropicType: 'api_error',
     message: (provider = '', ms = '') => `Provider ${provider} did not answer within ${ms} ms`,
   },
+  TG_ERR_CLIENT_CLOSED: {
+    status: 499,
+    type: 'api_error',
+    anthropicType: 'api_error',
+    message: () => 'The client closed the connection before the answer was complete',
+  },
   TG_ERR_SHUTTING_DOWN: {
     status: 503,
     type: 'api_error',

@@ -62,6 +62,8 @@ describe.each(backends())('gateway end to end on $name', (backend) => {
       });
       expect(model.status).toBe(201);
     }
+    // One attempt only, so the timeout test measures one timeout.
+    await tg.admin('PATCH', '/api/v1/models/sleepy', { retries: 0 });
     const created = await tg.admin('POST', '/api/v1/keys', { name: 'my-vscode-plugin' });
     expect(created.status).toBe(201);
     key = created.body;

@@ -13,6 +13,10 @@ const TargetBody = Type.Object({
   credential: Type.String({ minLength: 1 }),
   upstreamModel: Type.String({ minLength: 1, maxLength: 200 }),
   weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  /** Fallback order (lower first); targets with equal priority share load by weight. Default: list order. */
+  priority: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
+  /** Time this target may take to start answering before the next is tried, in ms. */
+  timeoutMs: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 100, maximum: 3_600_000 })])),
 });
 const ModelBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s]+$' }),
@@ -21,6 +25,10 @@ const ModelBody = Type.Object({
   inputPrice: Type.Optional(Price),
   outputPrice: Type.Optional(Price),
   cachedInputPrice: Type.Optional(Type.Union([Type.Null(), Price])),
+  /** Extra attempts per target after a 429, 5xx, timeout or connection error (default 1). */
+  retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5 })),
+  /** The most output tokens one call can produce; bounds spend reservations. */
+  maxOutputTokens: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 1 })])),
 });
 const ModelPatch = Type.Partial(ModelBody);
 
@@ -48,6 +56,7 @@ async function presentAll(db: Db, rows: ModelRow[]) {
             upstreamModel: modelTargets.upstreamModel,
             weight: modelTargets.weight,
             position: modelTargets.position,
+            timeoutMs: modelTargets.timeoutMs,
           })
           .from(modelTargets)
           .innerJoin(providerCredentials, eq(providerCredentials.id, modelTargets.credentialId))
@@ -59,9 +68,11 @@ async function presentAll(db: Db, rows: ModelRow[]) {
     inputPrice: row.inputPrice,
     outputPrice: row.outputPrice,
     cachedInputPrice: row.cachedInputPrice,
+    retries: row.retries,
+    maxOutputTokens: row.maxOutputTokens,
     targets: targets
       .filter((target) => target.modelId === row.id)
-      .map(({ modelId: _, position: __, ...target }) => target),
+      .map(({ modelId: _, position, ...target }) => ({ ...target, priority: position })),
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   }));
@@ -76,7 +87,8 @@ async function resolveTargets(ctx: ControlContext, modelId: string, targets: Sta
       credentialId: credential.id,
       upstreamModel: target.upstreamModel,
       weight: target.weight ?? 1,
-      position,
+      position: target.priority ?? position,
+      timeoutMs: target.timeoutMs ?? null,
     });
   }
   return rows;
@@ -113,6 +125,8 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
             inputPrice: body.inputPrice ?? 0,
             outputPrice: body.outputPrice ?? 0,
             cachedInputPrice: body.cachedInputPrice ?? null,
+            retries: body.retries ?? 1,
+            maxOutputTokens: body.maxOutputTokens ?? null,
           })
           .onConflictDoNothing()
           .returning();
@@ -141,6 +155,8 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
             ...(body.inputPrice !== undefined && { inputPrice: body.inputPrice }),
             ...(body.outputPrice !== undefined && { outputPrice: body.outputPrice }),
             ...(body.cachedInputPrice !== undefined && { cachedInputPrice: body.cachedInputPrice }),
+            ...(body.retries !== undefined && { retries: body.retries }),
+            ...(body.maxOutputTokens !== undefined && { maxOutputTokens: body.maxOutputTokens }),
             updatedAt: new Date(),
           })
           .where(eq(models.id, current.id))

@@ -4,6 +4,7 @@ import type { UsageWriter } from './metering/usage-writer.ts';
 import type { KeyCache } from './policy/key-cache.ts';
 import type { ScopeLimits } from './policy/spend-scopes.ts';
 import type { ModelRegistry } from './routing/model-registry.ts';
+import type { TargetHealth } from './routing/resilience.ts';
 
 /** What the data-plane routes need; all of it in memory. */
 export interface GatewayContext {
@@ -13,6 +14,8 @@ export interface GatewayContext {
   ledger: SpendLedger;
   limiter: RateLimiter;
   scopeLimits: ScopeLimits;
+  /** Failing targets rest here for a while (see routing/resilience.ts). */
+  health: TargetHealth;
   /** Milliseconds since the epoch; injectable so tests can move time. */
   clock: () => number;
   upstreamTimeoutMs: number;

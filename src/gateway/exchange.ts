@@ -19,6 +19,9 @@ export class Exchange {
   /** The `model` the caller asked for, kept even when no such model exists. */
   requestedModel: string | undefined;
   model: PublishedModel | undefined;
+  /** The model's targets this key may use, in configured order. */
+  targets: Target[] = [];
+  /** The target being tried, and in the end the one that served. */
   target: Target | undefined;
   streamed = false;
   firstByteAt: number | undefined;

@@ -1,6 +1,6 @@
 import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
 import { TollgateError } from '../errors.ts';
-import { openaiRequest } from './providers/openai/request.ts';
+import type { HttpCall } from './providers/adapter.ts';
 import type { Target } from './routing/model-registry.ts';
 
 /** One connection pool for every provider; keep-alive saves a handshake per request. */
@@ -12,9 +12,7 @@ export const upstreamAgent = new Agent({
 
 export interface UpstreamCall {
   target: Target;
-  /** Path below the provider's base URL, e.g. `/chat/completions`. */
-  path: string;
-  body: string;
+  call: HttpCall;
   signal: AbortSignal;
   timeoutMs: number;
 }
@@ -26,15 +24,16 @@ export interface UpstreamCall {
  */
 export async function sendUpstream(call: UpstreamCall): Promise<Dispatcher.ResponseData> {
   const { target } = call;
-  const { url, headers } = openaiRequest(target.credential, call.path, target.defaultBaseUrl);
+  const { url, headers, body } = call.call;
   let response: Dispatcher.ResponseData;
   try {
+    const { origin } = new URL(url);
     response = await upstreamAgent.request({
-      origin: new URL(url).origin,
-      path: url.slice(new URL(url).origin.length),
+      origin,
+      path: url.slice(origin.length),
       method: 'POST',
       headers,
-      body: call.body,
+      body,
       signal: call.signal,
       headersTimeout: call.timeoutMs,
       bodyTimeout: call.timeoutMs,
@@ -59,20 +58,11 @@ function connectionFailure(error: unknown, target: Target, timeoutMs: number): T
   return new TollgateError('TG_ERR_PROVIDER_UNREACHABLE', target.provider, code);
 }
 
-/** The provider's own error message, if it sent one in OpenAI's shape; at most 500 characters. */
-async function providerMessage(response: Dispatcher.ResponseData): Promise<string> {
+/** The provider's own error message, if it sent one; at most 500 characters. */
+async function providerMessage(response: Dispatcher.ResponseData, target: Target): Promise<string> {
   try {
-    const text = await response.body.text();
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    const message =
-      typeof parsed.error === 'string'
-        ? parsed.error
-        : typeof parsed.error?.message === 'string'
-          ? parsed.error.message
-          : typeof parsed.message === 'string'
-            ? parsed.message
-            : '';
-    return message.slice(0, 500) || 'no details given';
+    const payload = new Uint8Array(await response.body.arrayBuffer());
+    return target.adapter.errorMessage(payload)?.slice(0, 500) || 'no details given';
   } catch {
     return 'no details given';
   }
@@ -91,7 +81,7 @@ async function statusFailure(response: Dispatcher.ResponseData, target: Target):
     return typeof retryAfter === 'string' ? error.withHeaders({ 'retry-after': retryAfter }) : error;
   }
   if (status === 400 || status === 413 || status === 422) {
-    return new TollgateError('TG_ERR_PROVIDER_REJECTED', target.provider, await providerMessage(response));
+    return new TollgateError('TG_ERR_PROVIDER_REJECTED', target.provider, await providerMessage(response, target));
   }
   await response.body.dump();
   return new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, String(status));

@@ -182,6 +182,8 @@ export const models = pgTable(
     inputPrice: doublePrecision('input_price').notNull().default(0),
     outputPrice: doublePrecision('output_price').notNull().default(0),
     cachedInputPrice: doublePrecision('cached_input_price'),
+    /** Extra attempts on the same target after a retryable failure, before falling back. */
+    retries: integer('retries').notNull().default(1),
     /** Most output tokens one call can produce; bounds spend reservations. Null: 4096 assumed. */
     maxOutputTokens: integer('max_output_tokens'),
     createdAt: created(),
@@ -203,8 +205,10 @@ export const modelTargets = pgTable(
       .references(() => providerCredentials.id, { onDelete: 'restrict' }),
     upstreamModel: text('upstream_model').notNull(),
     weight: integer('weight').notNull().default(1),
-    /** Fallback order: lower is tried first. */
+    /** Fallback order: lower is tried first; targets with the same position share load by weight. */
     position: integer('position').notNull().default(0),
+    /** How long this target may take to start answering; null: the gateway's default. */
+    timeoutMs: integer('timeout_ms'),
   },
   (t) => [index('model_targets_model').on(t.modelId), index('model_targets_credential').on(t.credentialId)],
 );

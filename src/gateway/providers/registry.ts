@@ -1,14 +1,7 @@
+import type { ProviderAdapter } from './adapter.ts';
+import { baseUrlEndpoint, openaiFormatAdapter } from './openai/adapter.ts';
 import { openai, openaiCompatible } from './openai/spec.ts';
 import type { AuthMethod, CredentialField, ProviderSpec } from './types.ts';
-
-/** Every provider Tollgate can reach. Adding one is a folder and one entry here. */
-export const PROVIDERS: ReadonlyMap<string, ProviderSpec> = new Map(
-  [openai, ...openaiCompatible].map((spec) => [spec.id, spec]),
-);
-
-export function providerSpec(id: string): ProviderSpec | undefined {
-  return PROVIDERS.get(id);
-}
 
 export function authMethod(spec: ProviderSpec, id: string | undefined): AuthMethod | undefined {
   return id === undefined ? spec.authMethods[0] : spec.authMethods.find((method) => method.id === id);
@@ -16,4 +9,26 @@ export function authMethod(spec: ProviderSpec, id: string | undefined): AuthMeth
 
 export function defaultOf(method: AuthMethod, field: string): string {
   return method.fields.find((candidate: CredentialField) => candidate.name === field)?.default ?? '';
+}
+
+/** OpenAI-format providers whose endpoint is `{baseUrl}/…` with a bearer key. */
+function viaBaseUrl(spec: ProviderSpec): ProviderAdapter {
+  return openaiFormatAdapter(spec, baseUrlEndpoint(defaultOf(spec.authMethods[0] as AuthMethod, 'baseUrl')));
+}
+
+/** Every provider Tollgate can reach. Adding one is a folder and one entry here. */
+export const ADAPTERS: ReadonlyMap<string, ProviderAdapter> = new Map(
+  [viaBaseUrl(openai), ...openaiCompatible.map(viaBaseUrl)].map((adapter) => [adapter.spec.id, adapter]),
+);
+
+export const PROVIDERS: ReadonlyMap<string, ProviderSpec> = new Map(
+  [...ADAPTERS.values()].map((adapter) => [adapter.spec.id, adapter.spec]),
+);
+
+export function providerSpec(id: string): ProviderSpec | undefined {
+  return PROVIDERS.get(id);
+}
+
+export function providerAdapter(id: string): ProviderAdapter | undefined {
+  return ADAPTERS.get(id);
 }

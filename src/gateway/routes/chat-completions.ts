@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { TollgateError } from '../../errors.ts';
+import { admit, jsonObject } from '../admission.ts';
 import type { GatewayContext } from '../context.ts';
 import { handle } from '../handle.ts';
-import { admit, forwardJson, forwardStream, jsonObject } from '../openai-call.ts';
+import { serveOpenAIJson, serveOpenAIStream } from '../serve-openai.ts';
 
 /** `POST /v1/chat/completions`: OpenAI Chat Completions, streaming and not. */
 export function chatCompletionsRoute(app: FastifyInstance, ctx: GatewayContext): void {
@@ -17,8 +18,8 @@ export function chatCompletionsRoute(app: FastifyInstance, ctx: GatewayContext):
       if (body.stream !== undefined && typeof body.stream !== 'boolean') {
         throw new TollgateError('TG_ERR_INVALID_REQUEST', '"stream" must be true or false');
       }
-      if (body.stream === true) await forwardStream(ctx, exchange, reply, body);
-      else await forwardJson(ctx, exchange, reply, '/chat/completions', body);
+      if (body.stream === true) await serveOpenAIStream(ctx, exchange, reply, body);
+      else await serveOpenAIJson(ctx, exchange, reply, 'chat', body);
     }),
   );
 }

@@ -1,8 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { TollgateError } from '../../errors.ts';
+import { admit, jsonObject } from '../admission.ts';
 import type { GatewayContext } from '../context.ts';
 import { handle } from '../handle.ts';
-import { admit, forwardJson, jsonObject } from '../openai-call.ts';
+import { serveOpenAIJson } from '../serve-openai.ts';
 
 /** `POST /v1/embeddings`: OpenAI Embeddings. */
 export function embeddingsRoute(app: FastifyInstance, ctx: GatewayContext): void {
@@ -15,7 +16,7 @@ export function embeddingsRoute(app: FastifyInstance, ctx: GatewayContext): void
       if (typeof input !== 'string' && !(Array.isArray(input) && input.length > 0)) {
         throw new TollgateError('TG_ERR_INVALID_REQUEST', '"input" must be a string or a non-empty array');
       }
-      await forwardJson(ctx, exchange, reply, '/embeddings', body);
+      await serveOpenAIJson(ctx, exchange, reply, 'embeddings', body);
     }),
   );
 }

@@ -3,7 +3,8 @@ import type { Invalidation } from '../../coord/invalidation.ts';
 import type { Vault } from '../../crypto/vault.ts';
 import type { Db } from '../../store/db.ts';
 import { models, modelTargets, providerCredentials } from '../../store/schema.ts';
-import { authMethod, defaultOf, providerSpec } from '../providers/registry.ts';
+import type { ProviderAdapter } from '../providers/adapter.ts';
+import { authMethod, providerAdapter } from '../providers/registry.ts';
 import type { ResolvedCredential } from '../providers/types.ts';
 
 export interface Prices {
@@ -14,11 +15,15 @@ export interface Prices {
 }
 
 export interface Target {
+  id: string;
   credential: ResolvedCredential;
   provider: string;
+  adapter: ProviderAdapter;
   upstreamModel: string;
-  defaultBaseUrl: string;
   weight: number;
+  /** Fallback order; equal positions share load by weight. */
+  position: number;
+  timeoutMs: number | null;
 }
 
 export interface PublishedModel {
@@ -28,6 +33,8 @@ export interface PublishedModel {
   prices: Prices;
   /** Most output tokens one call can produce, when configured. */
   maxOutputTokens: number | null;
+  /** Extra attempts per target on a retryable failure. */
+  retries: number;
   createdAt: number;
   /** In fallback order. */
   targets: Target[];
@@ -90,11 +97,10 @@ export class ModelRegistry {
       this.#db.select().from(modelTargets).orderBy(asc(modelTargets.position)),
       this.#db.select().from(providerCredentials),
     ]);
-    const credentials = new Map<string, { credential: ResolvedCredential; defaultBaseUrl: string }>();
+    const credentials = new Map<string, { credential: ResolvedCredential; adapter: ProviderAdapter }>();
     for (const row of credentialRows) {
-      const spec = providerSpec(row.provider);
-      const method = spec && authMethod(spec, row.authMethod);
-      if (!method) continue;
+      const adapter = providerAdapter(row.provider);
+      if (!adapter || !authMethod(adapter.spec, row.authMethod)) continue;
       try {
         const secrets = this.#vault.decrypt<Record<string, string>>(row.secretCiphertext, row.id);
         credentials.set(row.id, {
@@ -106,7 +112,7 @@ export class ModelRegistry {
             secrets,
             settings: row.settings,
           },
-          defaultBaseUrl: defaultOf(method, 'baseUrl'),
+          adapter,
         });
       } catch (error) {
         this.#onError(error);
@@ -121,6 +127,7 @@ export class ModelRegistry {
         name: row.name,
         prices: { input: row.inputPrice, output: row.outputPrice, cachedInput: row.cachedInputPrice },
         maxOutputTokens: row.maxOutputTokens,
+        retries: row.retries,
         createdAt: row.createdAt.getTime(),
         targets: [],
       };
@@ -134,11 +141,14 @@ export class ModelRegistry {
       const model = byId.get(row.modelId);
       if (!found || !model) continue;
       model.targets.push({
+        id: row.id,
         credential: found.credential,
         provider: found.credential.provider,
+        adapter: found.adapter,
         upstreamModel: row.upstreamModel,
-        defaultBaseUrl: found.defaultBaseUrl,
         weight: row.weight,
+        position: row.position,
+        timeoutMs: row.timeoutMs,
       });
     }
     return byOrg;

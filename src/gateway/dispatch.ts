@@ -1,0 +1,53 @@
+import type { Dispatcher } from 'undici';
+import { TollgateError } from '../errors.ts';
+import type { GatewayContext } from './context.ts';
+import type { Exchange } from './exchange.ts';
+import type { HttpCall } from './providers/adapter.ts';
+import type { Target } from './routing/model-registry.ts';
+import { attemptOrder, firstAnswer, withHealth, withRetries } from './routing/resilience.ts';
+import { sendUpstream } from './upstream.ts';
+
+export interface Dispatched {
+  response: Dispatcher.ResponseData;
+  target: Target;
+}
+
+/**
+ * Sends the request to the model's targets until one answers: one provider call (built for
+ * each target by `build`, since targets may speak different formats), wrapped in retries with
+ * backoff, health tracking for cool-downs, and fallback in target order. Resolves once a
+ * target has answered with a success status; the exchange names the target that served.
+ */
+export async function dispatch(
+  ctx: GatewayContext,
+  exchange: Exchange,
+  build: (target: Target) => Promise<HttpCall>,
+): Promise<Dispatched> {
+  const model = exchange.model as NonNullable<Exchange['model']>;
+  const signal = exchange.abort.signal;
+  const call = async (target: Target): Promise<Dispatched> => {
+    if (signal.aborted) throw new TollgateError('TG_ERR_CLIENT_CLOSED');
+    let request: HttpCall;
+    try {
+      request = await build(target);
+    } catch (error) {
+      if (error instanceof TollgateError) throw error;
+      throw new TollgateError(
+        'TG_ERR_INVALID_REQUEST',
+        `${target.provider} cannot take it: ${(error as Error).message}`,
+      );
+    }
+    const timeoutMs = target.timeoutMs ?? ctx.upstreamTimeoutMs;
+    try {
+      return { response: await sendUpstream({ target, call: request, signal, timeoutMs }), target };
+    } catch (error) {
+      if (signal.aborted) throw new TollgateError('TG_ERR_CLIENT_CLOSED');
+      throw error;
+    }
+  };
+  const attempt = withHealth(withRetries(call, { retries: model.retries }), ctx.health, ctx.clock);
+  const order = attemptOrder(exchange.targets, ctx.health, ctx.clock());
+  return firstAnswer(order, attempt, (target) => {
+    exchange.target = target;
+  });
+}

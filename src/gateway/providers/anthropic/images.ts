@@ -1,0 +1,29 @@
+import { TollgateError } from '../../../errors.ts';
+import type { ImageSource } from './wire.ts';
+
+const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*),(.*)$/s;
+
+/**
+ * An OpenAI `image_url` (or `file_data`) URL → an Anthropic source: a `data:` URL becomes a
+ * base64 source, an http(s) link a `url` source that Anthropic fetches itself.
+ */
+export function sourceFromUrl(url: string): ImageSource {
+  if (/^https?:\/\//i.test(url)) return { type: 'url', url };
+  const match = DATA_URL.exec(url);
+  if (!match) throw new TollgateError('TG_ERR_INVALID_REQUEST', 'an image must be an http(s) URL or a data: URL');
+  const mediaType = match[1]!.toLowerCase();
+  const base64 = match[2]!.toLowerCase().split(';').includes('base64');
+  const data = base64
+    ? match[3]!.replace(/\s+/g, '')
+    : Buffer.from(decodeURIComponent(match[3]!), 'utf8').toString('base64');
+  if (data === '') throw new TollgateError('TG_ERR_INVALID_REQUEST', 'the image data: URL is empty');
+  return { type: 'base64', media_type: mediaType, data };
+}
+
+/** An Anthropic source → the URL OpenAI's `image_url` takes (a `data:` URL for base64). */
+export function urlFromSource(source: ImageSource | undefined): string | undefined {
+  if (source?.type === 'url' && typeof source.url === 'string') return source.url;
+  if (source?.type === 'base64' && typeof source.data === 'string')
+    return `data:${source.media_type};base64,${source.data}`;
+  return undefined;
+}

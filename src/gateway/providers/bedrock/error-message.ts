@@ -1,0 +1,16 @@
+/**
+ * Bedrock's own message from an error body: `{"message": "..."}` (some AWS front ends send
+ * `Message`). The error's type travels in the `x-amzn-errortype` header, not the body.
+ */
+export function errorMessage(payload: Uint8Array): string | undefined {
+  try {
+    const parsed = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8')) as {
+      message?: unknown;
+      Message?: unknown;
+    };
+    const message = parsed?.message ?? parsed?.Message;
+    return typeof message === 'string' && message !== '' ? message : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,111 @@
+import { TollgateError } from '../../../errors.ts';
+import { type Usage, usageFromOpenAI } from '../../metering/cost.ts';
+import { eventData, SseSplitter } from '../../sse.ts';
+import type { ChunkDecoder, HttpCall, OpenAIObject, ProviderAdapter } from '../adapter.ts';
+import type { ProviderSpec, ResolvedCredential } from '../types.ts';
+
+/** Where an OpenAI-format provider takes a call of this kind, with which headers. */
+export type OpenAIEndpoint = (
+  credential: ResolvedCredential,
+  kind: 'chat' | 'embeddings',
+  upstreamModel: string,
+) => Promise<{ url: string; headers: Record<string, string> }>;
+
+const PATHS = { chat: '/chat/completions', embeddings: '/embeddings' } as const;
+
+/** The usual OpenAI endpoint: `{baseUrl}/chat/completions` with a bearer key. */
+export function baseUrlEndpoint(defaultBaseUrl: string): OpenAIEndpoint {
+  return async (credential, kind) => {
+    const base = (credential.settings.baseUrl || defaultBaseUrl).replace(/\/+$/, '');
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (credential.secrets.apiKey) headers.authorization = `Bearer ${credential.secrets.apiKey}`;
+    if (credential.settings.organization) headers['openai-organization'] = credential.settings.organization;
+    return { url: `${base}${PATHS[kind]}`, headers };
+  };
+}
+
+function parse(payload: Uint8Array, what: string): OpenAIObject {
+  try {
+    return JSON.parse(Buffer.from(payload).toString('utf8')) as OpenAIObject;
+  } catch {
+    throw new TollgateError('TG_ERR_PROVIDER_ERROR', what, '200 with a body that is not JSON');
+  }
+}
+
+/** OpenAI's stream, read into chunk objects (for front doors that need to translate it). */
+class OpenAIChunkDecoder implements ChunkDecoder {
+  readonly #splitter = new SseSplitter();
+  usage: Usage | undefined;
+
+  push(bytes: Uint8Array): OpenAIObject[] {
+    return this.#read(this.#splitter.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)));
+  }
+
+  end(): OpenAIObject[] {
+    const rest = this.#splitter.rest();
+    return rest.trim() === '' ? [] : this.#read([rest]);
+  }
+
+  #read(events: string[]): OpenAIObject[] {
+    const chunks: OpenAIObject[] = [];
+    for (const event of events) {
+      const data = eventData(event) as OpenAIObject | undefined;
+      if (!data) continue;
+      if (data.error) throw new Error(String((data.error as { message?: unknown }).message ?? 'stream error'));
+      const usage = usageFromOpenAI(data.usage as never);
+      if (usage) this.usage = usage;
+      chunks.push(data);
+    }
+    return chunks;
+  }
+}
+
+/**
+ * An adapter for providers that speak OpenAI's format (OpenAI, Azure, Mistral, vLLM, …).
+ * Behind the OpenAI front door the gateway passes their bytes through without this; the
+ * adapter serves the other front doors, which need the answer as objects.
+ */
+export function openaiFormatAdapter(
+  spec: ProviderSpec,
+  endpoint: OpenAIEndpoint,
+): ProviderAdapter & {
+  endpoint: OpenAIEndpoint;
+} {
+  return {
+    spec,
+    endpoint,
+    async chatRequest(body, credential, stream): Promise<HttpCall> {
+      const { url, headers } = await endpoint(credential, 'chat', body.model);
+      const options = (body.stream_options ?? {}) as Record<string, unknown>;
+      const sent = stream ? { ...body, stream: true, stream_options: { ...options, include_usage: true } } : body;
+      return { url, headers, body: JSON.stringify(sent) };
+    },
+    chatResponse(payload) {
+      const body = parse(payload, spec.id);
+      return { body, usage: usageFromOpenAI(body.usage as never) };
+    },
+    chatStream: () => new OpenAIChunkDecoder(),
+    async embeddingsRequest(body, credential): Promise<HttpCall> {
+      const { url, headers } = await endpoint(credential, 'embeddings', String(body.model));
+      return { url, headers, body: JSON.stringify(body) };
+    },
+    embeddingsResponse(payload) {
+      const body = parse(payload, spec.id);
+      return { body, usage: usageFromOpenAI(body.usage as never) };
+    },
+    errorMessage(payload) {
+      try {
+        const parsed = JSON.parse(Buffer.from(payload).toString('utf8')) as {
+          error?: { message?: unknown } | string;
+          message?: unknown;
+        };
+        if (typeof parsed.error === 'string') return parsed.error;
+        if (typeof parsed.error?.message === 'string') return parsed.error.message;
+        if (typeof parsed.message === 'string') return parsed.message;
+      } catch {
+        // Not JSON: no message to pass on.
+      }
+      return undefined;
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import type { FastifyReply } from 'fastify';
+import { TollgateError } from '../errors.ts';
+import type { Json } from './admission.ts';
+import type { GatewayContext } from './context.ts';
+import { dispatch } from './dispatch.ts';
+import type { Exchange } from './exchange.ts';
+import { type Usage, usageFromOpenAI } from './metering/cost.ts';
+import type { ChatRequest, OpenAIObject } from './providers/adapter.ts';
+import type { Target } from './routing/model-registry.ts';
+import { eventData, SseSplitter } from './sse.ts';
+import { SseResponse } from './sse-response.ts';
+
+/** The request as `target` is to get it: the provider's own model id in place of ours. */
+function forTarget(body: Json, target: Target): ChatRequest {
+  return { ...body, model: target.upstreamModel } as ChatRequest;
+}
+
+function passesThrough(target: Target): boolean {
+  return target.adapter.spec.format === 'openai';
+}
+
+export function usageHeaders(reply: FastifyReply, exchange: Exchange, usage: Usage | undefined): void {
+  if (exchange.grantedMaxTokens !== undefined) reply.header('x-tollgate-max-tokens', String(exchange.grantedMaxTokens));
+  if (!usage) return;
+  reply.header('x-tollgate-cost-usd', exchange.costOf(usage).toFixed(8));
+  reply.header('x-tollgate-prompt-tokens', String(usage.promptTokens));
+  reply.header('x-tollgate-completion-tokens', String(usage.completionTokens));
+  reply.header('x-tollgate-cached-tokens', String(usage.cachedTokens));
+}
+
+/**
+ * A non-streaming OpenAI-format call (chat or embeddings). From an OpenAI-format provider the
+ * bytes go back as they came, with usage headers read from them; from another provider the
+ * adapter's translation is sent.
+ */
+export async function serveOpenAIJson(
+  ctx: GatewayContext,
+  exchange: Exchange,
+  reply: FastifyReply,
+  kind: 'chat' | 'embeddings',
+  body: Json,
+): Promise<void> {
+  exchange.watchDisconnect(reply);
+  const { response, target } = await dispatch(ctx, exchange, (target) => {
+    const request = forTarget(body, target);
+    if (kind === 'chat') return target.adapter.chatRequest(request, target.credential, false);
+    if (!target.adapter.embeddingsRequest) {
+      throw new TollgateError('TG_ERR_INVALID_REQUEST', `provider ${target.provider} does not offer embeddings`);
+    }
+    return target.adapter.embeddingsRequest(request, target.credential);
+  });
+  const payload = new Uint8Array(await response.body.arrayBuffer());
+  let usage: Usage | undefined;
+  let out: Uint8Array | string = payload;
+  if (passesThrough(target)) {
+    try {
+      usage = usageFromOpenAI((JSON.parse(Buffer.from(payload).toString('utf8')) as { usage?: never }).usage);
+    } catch {
+      throw new TollgateError(
+        'TG_ERR_PROVIDER_ERROR',
+        target.provider,
+        `${response.statusCode} with a body that is not JSON`,
+      );
+    }
+  } else {
+    const adapter = target.adapter;
+    const translated =
+      kind === 'chat'
+        ? adapter.chatResponse(payload, target.upstreamModel)
+        : adapter.embeddingsResponse?.(payload, target.upstreamModel);
+    usage = translated?.usage;
+    out = JSON.stringify(translated?.body ?? {});
+  }
+  usageHeaders(reply, exchange, usage);
+  exchange.firstByteAt = performance.now();
+  exchange.finish(200, usage);
+  reply.code(200).header('content-type', 'application/json').send(out);
+}
+
+/** The usage-only chunk at a stream's end: empty (or, from vLLM, null or no) choices. */
+function isUsageOnly(chunk: { choices?: unknown; usage?: unknown }): boolean {
+  return !!chunk.usage && !(Array.isArray(chunk.choices) && chunk.choices.length > 0);
+}
+
+/**
+ * A streaming chat call, forwarded event by event as the provider sends them. Usage is always
+ * asked of the provider; the usage-only chunk is dropped unless the caller asked for it with
+ * `stream_options.include_usage`.
+ */
+export async function serveOpenAIStream(
+  ctx: GatewayContext,
+  exchange: Exchange,
+  reply: FastifyReply,
+  body: Json,
+): Promise<void> {
+  const callerWantsUsage = (body.stream_options as Json | undefined)?.include_usage === true;
+  exchange.streamed = true;
+  exchange.watchDisconnect(reply);
+  const { response, target } = await dispatch(ctx, exchange, (target) =>
+    target.adapter.chatRequest(forTarget(body, target), target.credential, true),
+  );
+  const stream = new SseResponse(reply, exchange);
+  let usage: Usage | undefined;
+  try {
+    if (passesThrough(target)) {
+      // OpenAI in, OpenAI out: events are forwarded as received, only the usage one is read.
+      const splitter = new SseSplitter();
+      const forward = async (event: string) => {
+        if (event.includes('"usage":{')) {
+          const data = eventData(event) as { usage?: never; choices?: unknown } | undefined;
+          usage = usageFromOpenAI(data?.usage) ?? usage;
+          if (!callerWantsUsage && data && isUsageOnly(data)) return;
+        }
+        await stream.write(event);
+      };
+      for await (const chunk of response.body) for (const event of splitter.push(chunk as Buffer)) await forward(event);
+      const rest = splitter.rest();
+      if (rest.trim() !== '') await forward(rest);
+    } else {
+      const decoder = target.adapter.chatStream(target.upstreamModel);
+      const forward = async (chunks: OpenAIObject[]) => {
+        for (const chunk of chunks) {
+          if (!callerWantsUsage && isUsageOnly(chunk)) continue;
+          await stream.write(`data: ${JSON.stringify(chunk)}\n\n`);
+        }
+      };
+      for await (const bytes of response.body) await forward(decoder.push(bytes as Buffer));
+      await forward(decoder.end());
+      usage = decoder.usage;
+      await stream.write('data: [DONE]\n\n');
+    }
+    exchange.finish(200, usage);
+  } catch (error) {
+    const failure = stream.fail(error, target.provider, 'openai');
+    exchange.finish(exchange.abort.signal.aborted ? 499 : failure.status, usage, failure.code);
+  } finally {
+    stream.end();
+  }
+}
