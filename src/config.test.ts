@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,8 +32,23 @@ describe('loadConfig', () => {
       upstreamTimeoutMs: 600_000,
       logLevel: 'info',
       production: false,
+      planKeyLimits: { free: 10, pro: 100, enterprise: null },
+      defaultPlan: 'free',
     });
     expect(path.isAbsolute(config.dataDir)).toBe(true);
+  });
+
+  it('keeps the default key limit of every plan TOLLGATE_PLAN_KEY_LIMITS leaves out', () => {
+    expect(loadConfig({ TOLLGATE_PLAN_KEY_LIMITS: ' pro = 5 ' }).planKeyLimits).toEqual({
+      free: 10,
+      pro: 5,
+      enterprise: null,
+    });
+    expect(loadConfig({ TOLLGATE_PLAN_KEY_LIMITS: 'free=unlimited,enterprise=0' }).planKeyLimits).toEqual({
+      free: null,
+      pro: 100,
+      enterprise: 0,
+    });
   });
 
   it('treats empty variables as unset', () => {
@@ -47,7 +62,7 @@ describe('loadConfig', () => {
 
   it('reads every variable it documents', () => {
     const key = randomBytes(32);
-    const config = loadConfig({
+    const env = {
       PORT: '8080',
       HOST: '127.0.0.1',
       TOLLGATE_DATA_DIR: '/var/lib/tollgate',
@@ -58,7 +73,14 @@ describe('loadConfig', () => {
       TOLLGATE_UPSTREAM_TIMEOUT_MS: '1500',
       TOLLGATE_LOG_LEVEL: 'debug',
       NODE_ENV: 'production',
-    });
+      TOLLGATE_PLAN_KEY_LIMITS: 'free=3,pro=50,enterprise=1000',
+      TOLLGATE_DEFAULT_PLAN: 'pro',
+    };
+    // Every server variable in docs/configuration.md (the tables before its CLI section) is here.
+    const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8').split('\n## CLI')[0] ?? '';
+    const documented = new Set([...doc.matchAll(/^\| `([A-Z_]+)`/gm)].map((match) => match[1]));
+    expect([...documented].sort()).toEqual(Object.keys(env).sort());
+    const config = loadConfig(env);
     expect(config).toEqual({
       port: 8080,
       host: '127.0.0.1',
@@ -70,6 +92,8 @@ describe('loadConfig', () => {
       upstreamTimeoutMs: 1500,
       logLevel: 'debug',
       production: true,
+      planKeyLimits: { free: 3, pro: 50, enterprise: 1000 },
+      defaultPlan: 'pro',
     });
   });
 
@@ -84,6 +108,12 @@ describe('loadConfig', () => {
     ['TOLLGATE_BODY_LIMIT', '-1'],
     ['TOLLGATE_BODY_LIMIT', '10'],
     ['TOLLGATE_UPSTREAM_TIMEOUT_MS', '1.5'],
+    ['TOLLGATE_PLAN_KEY_LIMITS', 'free=ten'],
+    ['TOLLGATE_PLAN_KEY_LIMITS', 'gold=5'],
+    ['TOLLGATE_PLAN_KEY_LIMITS', 'free'],
+    ['TOLLGATE_PLAN_KEY_LIMITS', 'free=-1'],
+    ['TOLLGATE_PLAN_KEY_LIMITS', 'free=10,'],
+    ['TOLLGATE_DEFAULT_PLAN', 'gold'],
   ])('refuses %s=%s with an error that names the variable', (variable, value) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);

@@ -2,17 +2,21 @@ import type { Command } from 'commander';
 import { credentialCommands } from './commands/credentials.ts';
 import { keyCommands } from './commands/keys.ts';
 import { modelCommands } from './commands/models.ts';
+import { organizationCommands } from './commands/organization.ts';
 import { projectCommands } from './commands/projects.ts';
 import { usageCommands } from './commands/usage.ts';
+import { userCommands } from './commands/users.ts';
 
 /**
- * Registers the admin commands (keys, credentials, models, projects, usage): clients of the
- * admin REST API at TOLLGATE_URL, authenticated with TOLLGATE_ADMIN_TOKEN.
+ * Registers the admin commands (keys, credentials, models, projects, users, org, usage):
+ * clients of the admin REST API at TOLLGATE_URL, authenticated with TOLLGATE_ADMIN_TOKEN.
  */
 export function registerCommands(program: Command): void {
   keyCommands(program);
   credentialCommands(program);
   modelCommands(program);
   projectCommands(program);
+  userCommands(program);
+  organizationCommands(program);
   usageCommands(program);
 }

@@ -1,6 +1,20 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { collectField, limitOrNone, nonNegativeNumber, parseExpiry, parseTarget } from './parse-options.ts';
+import {
+  collectField,
+  collectNames,
+  graceSeconds,
+  limitOrNone,
+  NONE,
+  nonNegativeNumber,
+  orNull,
+  parseExpiry,
+  parseExpiryOrNever,
+  parseTarget,
+  positiveIntegerOrNone,
+  spendWindow,
+  usdOrNone,
+} from './parse-options.ts';
 
 describe('parseTarget', () => {
   it('reads credential, upstream model and an optional weight', () => {
@@ -50,8 +64,46 @@ describe('other parsers', () => {
     expect(nonNegativeNumber('0.15')).toBe(0.15);
     expect(() => nonNegativeNumber('-1')).toThrow(InvalidArgumentError);
     expect(() => nonNegativeNumber('')).toThrow(InvalidArgumentError);
-    expect(limitOrNone('none')).toBeNull();
+    expect(limitOrNone('none')).toBe(NONE);
     expect(limitOrNone('0')).toBe(0);
     expect(() => limitOrNone('1.5')).toThrow(InvalidArgumentError);
+    expect(() => limitOrNone('')).toThrow(InvalidArgumentError);
+  });
+
+  it('turns "none" into null only where the body is built (commander would make a null parse "")', () => {
+    expect(orNull(usdOrNone('none'))).toBeNull();
+    expect(orNull(parseExpiryOrNever('never'))).toBeNull();
+    expect(orNull(usdOrNone('2.5'))).toBe(2.5);
+    expect(orNull(undefined)).toBeUndefined();
+  });
+
+  it('reads spend amounts and rates, refusing negatives and zero rates', () => {
+    expect(usdOrNone('0')).toBe(0);
+    expect(() => usdOrNone('-5')).toThrow(InvalidArgumentError);
+    expect(() => usdOrNone('ten')).toThrow(InvalidArgumentError);
+    expect(positiveIntegerOrNone('60')).toBe(60);
+    expect(positiveIntegerOrNone('none')).toBe(NONE);
+    for (const value of ['0', '1.5', '', 'x']) expect(() => positiveIntegerOrNone(value)).toThrow(InvalidArgumentError);
+  });
+
+  it('gathers comma-separated names across repeats; "none" empties the list', () => {
+    expect(collectNames('gpt-4o*, o1', undefined)).toEqual(['gpt-4o*', 'o1']);
+    expect(collectNames('llama', ['o1'])).toEqual(['o1', 'llama']);
+    expect(collectNames('none', ['o1'])).toEqual([]);
+    expect(() => collectNames(' , ', undefined)).toThrow(InvalidArgumentError);
+  });
+
+  it('checks windows as the server does: 1 hour to 12 months', () => {
+    for (const value of ['1h', '12h', '1d', '7d', '1w', '1mo', '12mo']) expect(spendWindow(value)).toBe(value);
+    for (const value of ['0h', '13mo', '400d', '3x', 'monthly'])
+      expect(() => spendWindow(value)).toThrow(InvalidArgumentError);
+  });
+
+  it('reads a rotation grace period of at most 30 days', () => {
+    expect(graceSeconds('0')).toBe(0);
+    expect(graceSeconds('90s')).toBe(90);
+    expect(graceSeconds('24h')).toBe(86_400);
+    expect(graceSeconds('30d')).toBe(30 * 86_400);
+    for (const value of ['31d', '5w', '1y', '-1h']) expect(() => graceSeconds(value)).toThrow(InvalidArgumentError);
   });
 });

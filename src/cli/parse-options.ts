@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { parseWindow } from '../gateway/policy/windows.ts';
 
 /** Option parsers: each turns one command-line value into what the API takes, or says why not. */
 
@@ -27,12 +28,84 @@ export function positiveInteger(value: string): number {
   return number;
 }
 
+/**
+ * What `none` (or `never`) parses to. Commander replaces a parser's null with '', so the
+ * removal travels as this marker and becomes null where the request body is built (`orNull`).
+ */
+export const NONE = 'none';
+export type OrNone<T> = T | typeof NONE;
+
+/** The API's value for an option: null for `none`, undefined when the option was not given. */
+export function orNull<T>(value: OrNone<T> | undefined): T | null | undefined {
+  return value === NONE ? null : value;
+}
+
 /** A limit that `none` removes. */
-export function limitOrNone(value: string): number | null {
-  if (value === 'none') return null;
+export function limitOrNone(value: string): OrNone<number> {
+  if (value === 'none') return NONE;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 0) throw new InvalidArgumentError('Expected a whole number or "none".');
+  if (value.trim() === '' || !Number.isInteger(number) || number < 0) {
+    throw new InvalidArgumentError('Expected a whole number or "none".');
+  }
   return number;
+}
+
+/** A rate (per minute, or in parallel) that `none` removes: 1 or more. */
+export function positiveIntegerOrNone(value: string): OrNone<number> {
+  if (value === 'none') return NONE;
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isInteger(number) || number < 1) {
+    throw new InvalidArgumentError('Expected a whole number, 1 or more, or "none".');
+  }
+  return number;
+}
+
+/** An amount of US dollars (a spend limit, a price) that `none` removes. */
+export function usdOrNone(value: string): OrNone<number> {
+  if (value === 'none') return NONE;
+  const number = Number(value);
+  if (value.trim() === '' || !Number.isFinite(number) || number < 0) {
+    throw new InvalidArgumentError('Expected a number of US dollars, 0 or more, or "none".');
+  }
+  return number;
+}
+
+/**
+ * `a,b`, repeatable: names for an allow or deny list (`gpt-4o*` matches by prefix); `none`
+ * empties the list.
+ */
+export function collectNames(value: string, previous: string[] | undefined): string[] {
+  if (value.trim() === 'none') return [];
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  if (names.length === 0)
+    throw new InvalidArgumentError('Expected names separated by commas, e.g. gpt-4o,gpt-4o-mini.');
+  return [...(previous ?? []), ...names];
+}
+
+/** A recurring limit's window, checked as the server checks it: `1h` … `12mo`. */
+export function spendWindow(value: string): string {
+  try {
+    parseWindow(value);
+  } catch (error) {
+    const message = (error as Error).message;
+    throw new InvalidArgumentError(`${message.charAt(0).toUpperCase()}${message.slice(1)}.`);
+  }
+  return value.trim();
+}
+
+const GRACE_UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400, w: 7 * 86_400 };
+const MAX_GRACE_SECONDS = 30 * 86_400;
+
+/** How long a rotated key's old secret keeps working: `0`, `90s`, `30m`, `24h`, `7d`; at most 30 days. */
+export function graceSeconds(value: string): number {
+  const match = /^(\d+)\s*([smhdw]?)$/.exec(value.trim());
+  if (!match) throw new InvalidArgumentError('Expected a duration such as 30m, 24h or 7d (or 0 for none).');
+  const seconds = Number(match[1]) * (GRACE_UNITS[match[2] || 's'] as number);
+  if (seconds > MAX_GRACE_SECONDS) throw new InvalidArgumentError('The grace period can be 30 days at most.');
+  return seconds;
 }
 
 export interface TargetSpec {
@@ -79,7 +152,7 @@ export function parseExpiry(value: string, now = Date.now()): string {
   return date.toISOString();
 }
 
-/** An expiry that `never` removes. */
-export function parseExpiryOrNever(value: string): string | null {
-  return value === 'never' ? null : parseExpiry(value);
+/** An expiry that `never` removes (as the `NONE` marker). */
+export function parseExpiryOrNever(value: string): OrNone<string> {
+  return value === 'never' ? NONE : parseExpiry(value);
 }

@@ -23,9 +23,10 @@ function refusal(binding: Binding | undefined, need: number, room: number): Toll
       : `its ${usd(limitUsd)} limit per ${describeWindow(scope.limit.recurring as NonNullable<typeof scope.limit.recurring>)}`;
   const why = room > 0 ? `; ${usd(room)} remains, less than this request needs (${usd(need)})` : '';
   const reset = resetsAt ? `; the window resets at ${new Date(resetsAt).toISOString()}` : '';
+  const held = reservedUsd > 0 ? ` (and requests in flight hold ${usd(reservedUsd)})` : '';
   return new TollgateError(
     'TG_ERR_SPEND_LIMIT_REACHED',
-    `${scope.label} has spent ${usd(spentUsd)} of ${limit}${why}${reset}`,
+    `${scope.label} has spent ${usd(spentUsd)}${held} of ${limit}${why}${reset}`,
   );
 }
 

@@ -16,7 +16,10 @@ describe('attempt order', () => {
     const c = target('c', 1);
     const firsts = { a: 0, b: 0 } as Record<string, number>;
     let seed = 0;
-    const random = () => (seed = (seed * 9301 + 49297) % 233280) / 233280;
+    const random = () => {
+      seed = (seed * 9301 + 49297) % 233280;
+      return seed / 233280;
+    };
     for (let i = 0; i < 4000; i++) {
       const order = attemptOrder([a, b, c], new TargetHealth(), 0, random);
       expect(order.at(-1)).toBe(c);
