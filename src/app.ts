@@ -1,10 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import { ensureFirstOwner } from './auth/first-owner.ts';
+import { authRoutes } from './auth/routes.ts';
+import { Sessions } from './auth/sessions.ts';
 import { ensureAdminToken, ensureDefaultOrganization, resolveMasterKey, verifyMasterKey } from './bootstrap.ts';
 import type { Config } from './config.ts';
-import { AdminAuth } from './control/admin-auth.ts';
+import { AdminAuth, authorize } from './control/admin-auth.ts';
 import type { ControlContext } from './control/context.ts';
 import { credentialRoutes } from './control/credentials.ts';
 import { keyRoutes } from './control/keys.ts';
@@ -39,6 +43,8 @@ export interface Tollgate {
   gateway: GatewayContext;
   /** Set on the very first start without TOLLGATE_ADMIN_TOKEN: shown once, never stored. */
   firstRunAdminToken: string | undefined;
+  /** Set while no owner exists: the one-time token of the set-up link. */
+  setupToken: string | undefined;
   masterKeyCreated: boolean;
   /** Stops taking requests, finishes those in flight, writes every usage record, closes. */
   close(): Promise<void>;
@@ -105,7 +111,9 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     plans: { keyLimits: config.planKeyLimits, defaultPlan: config.defaultPlan },
     clock: gateway.clock,
   };
-  const adminAuth = new AdminAuth(db, config.adminToken);
+  const sessions = new Sessions(db, gateway.clock);
+  const adminAuth = new AdminAuth(db, config.adminToken, sessions);
+  const setupToken = await ensureFirstOwner(db, orgId, config);
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -116,12 +124,17 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     return503OnClosing: true,
   });
   useStrictBodyValidation(app);
+  // Registered before the hooks below, so that they see parsed cookies.
+  await app.register(cookie);
   let closing = false;
 
   app.addHook('onRequest', async (request, reply) => {
     reply.raw.setHeader('x-request-id', request.id);
     if (closing) throw new TollgateError('TG_ERR_SHUTTING_DOWN');
-    if (request.url.startsWith('/api/v1/')) request.actor = await adminAuth.verify(request);
+    if (request.url.startsWith('/api/v1/')) {
+      request.actor = await adminAuth.verify(request);
+      authorize(request.actor, request.method, request.url);
+    }
   });
   app.setErrorHandler((error, request, reply) => {
     const failure = toTollgateError(error as Error, request, config.bodyLimit);
@@ -164,6 +177,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   modelRoutes(app, control);
   keyRoutes(app, control);
   usageRoutes(app, control);
+  authRoutes(app, { db, sessions, orgId, clock: gateway.clock });
   userRoutes(app, control);
   organizationRoutes(app, control);
   await app.ready();
@@ -180,5 +194,5 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     })();
     return closed;
   };
-  return { app, store, gateway, firstRunAdminToken, masterKeyCreated: master.created, close };
+  return { app, store, gateway, firstRunAdminToken, setupToken, masterKeyCreated: master.created, close };
 }

@@ -9,6 +9,9 @@ export interface Config {
   /** 32-byte master key for the credential vault; undefined means "use the key file". */
   masterKey: Buffer | undefined;
   adminToken: string | undefined;
+  /** First owner's sign-in, created on first start when both are set. */
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
   /** Largest request body accepted on any route, in bytes. */
   bodyLimit: number;
   /** Default time allowed for a provider to answer before 504, in milliseconds. */
@@ -78,6 +81,24 @@ export function parseMasterKey(raw: string, variable = 'TOLLGATE_MASTER_KEY'): B
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+function firstOwner(env: Env): { adminEmail: string | undefined; adminPassword: string | undefined } {
+  const adminEmail = env.TOLLGATE_ADMIN_EMAIL?.trim() || undefined;
+  const adminPassword = env.TOLLGATE_ADMIN_PASSWORD || undefined;
+  if (adminEmail && !/^[^@\s]+@[^@\s]+$/.test(adminEmail)) {
+    throw new ConfigError('TOLLGATE_ADMIN_EMAIL', 'must be an email address');
+  }
+  if (!adminEmail !== !adminPassword) {
+    throw new ConfigError(
+      adminEmail ? 'TOLLGATE_ADMIN_PASSWORD' : 'TOLLGATE_ADMIN_EMAIL',
+      'set both TOLLGATE_ADMIN_EMAIL and TOLLGATE_ADMIN_PASSWORD, or neither',
+    );
+  }
+  if (adminPassword && adminPassword.length < 10) {
+    throw new ConfigError('TOLLGATE_ADMIN_PASSWORD', 'must be at least 10 characters long');
+  }
+  return { adminEmail: adminEmail?.toLowerCase(), adminPassword };
+}
+
 function plan(env: Env): Plan {
   const raw = env.TOLLGATE_DEFAULT_PLAN?.trim() || 'free';
   if (!PLANS.includes(raw as Plan))
@@ -105,6 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl,
     masterKey: env.TOLLGATE_MASTER_KEY ? parseMasterKey(env.TOLLGATE_MASTER_KEY) : undefined,
     adminToken,
+    ...firstOwner(env),
     bodyLimit: integer(env, 'TOLLGATE_BODY_LIMIT', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     upstreamTimeoutMs: integer(env, 'TOLLGATE_UPSTREAM_TIMEOUT_MS', 600_000, 100, 3_600_000),
     logLevel,

@@ -93,6 +93,22 @@ export const ERRORS = {
     ...unauthenticated,
     message: () => 'Admin API requires "Authorization: Bearer <admin token>"',
   },
+  TG_ERR_SIGN_IN_FAILED: { ...unauthenticated, message: () => 'Email or password is wrong' },
+  TG_ERR_SIGN_IN_THROTTLED: {
+    status: 429,
+    type: 'rate_limit_error',
+    anthropicType: 'rate_limit_error',
+    message: (seconds = '') => `Too many failed sign-in attempts; try again in ${seconds} s`,
+  },
+  TG_ERR_FORBIDDEN: { ...forbidden, message: (detail = '') => `Not allowed: ${detail}` },
+  TG_ERR_CSRF: {
+    ...forbidden,
+    message: () => 'Missing or wrong x-csrf-token header: changes made with a session cookie must send it',
+  },
+  TG_ERR_SETUP_CLOSED: {
+    ...forbidden,
+    message: () => 'Set-up is closed: an owner exists, or the set-up link is wrong',
+  },
   TG_ERR_PROVIDER_UNREACHABLE: {
     ...upstream,
     message: (provider = '', detail = '') => `Provider ${provider} could not be reached: ${detail}`,

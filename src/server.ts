@@ -38,6 +38,11 @@ export async function serve(env: Record<string, string | undefined> = process.en
       ].join('\n'),
     );
   }
+  if (tollgate.setupToken) {
+    process.stdout.write(
+      `\n  No owner yet: open ${url}/setup?token=${tollgate.setupToken} to create the first owner account\n  (or start with TOLLGATE_ADMIN_EMAIL and TOLLGATE_ADMIN_PASSWORD set).\n\n`,
+    );
+  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -4,11 +4,12 @@ import { type Static, Type } from 'typebox';
 import { generateApiKey, hashApiKey, previewApiKey } from '../crypto/api-keys.ts';
 import { TollgateError } from '../errors.ts';
 import { type ApiKeyRow, apiKeys } from '../store/schema.ts';
+import type { Actor } from './admin-auth.ts';
 import type { ControlContext } from './context.ts';
 import { IdParams, type presentKey } from './keys.ts';
 
 interface KeyOps {
-  findKey(id: string): Promise<{ key: ApiKeyRow; project: string }>;
+  findKey(id: string, actor: Actor | undefined): Promise<{ key: ApiKeyRow; project: string }>;
   change(id: string, set: Partial<typeof apiKeys.$inferInsert>): Promise<ReturnType<typeof presentKey>>;
 }
 
@@ -30,7 +31,7 @@ export function keyActionRoutes(app: FastifyInstance, ctx: ControlContext, ops: 
       `/api/v1/keys/:id/${action}`,
       { schema: { tags, summary, params: IdParams } },
       async (request) => {
-        const { key } = await ops.findKey(request.params.id);
+        const { key } = await ops.findKey(request.params.id, request.actor);
         if (key.status === 'revoked' && status !== 'revoked') {
           throw new TollgateError('TG_ERR_CONFLICT', `API key ${key.id} is revoked; revocation is permanent`);
         }
@@ -53,7 +54,7 @@ export function keyActionRoutes(app: FastifyInstance, ctx: ControlContext, ops: 
       },
     },
     async (request) => {
-      const { key: current } = await ops.findKey(request.params.id);
+      const { key: current } = await ops.findKey(request.params.id, request.actor);
       if (current.status === 'revoked') throw new TollgateError('TG_ERR_CONFLICT', `API key ${current.id} is revoked`);
       const grace = request.body?.graceSeconds ?? 0;
       const key = generateApiKey();
@@ -72,7 +73,7 @@ export function keyActionRoutes(app: FastifyInstance, ctx: ControlContext, ops: 
     '/api/v1/keys/:id',
     { schema: { tags, summary: 'Delete an API key (its usage records stay)', params: IdParams } },
     async (request, reply) => {
-      const { key } = await ops.findKey(request.params.id);
+      const { key } = await ops.findKey(request.params.id, request.actor);
       await ctx.db.delete(apiKeys).where(eq(apiKeys.id, key.id));
       await ctx.invalidation.publish({ kind: 'key', ref: key.id });
       reply.code(204);

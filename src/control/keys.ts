@@ -6,6 +6,7 @@ import { TollgateError } from '../errors.ts';
 import { hasRules } from '../gateway/policy/access-rules.ts';
 import type { Db } from '../store/db.ts';
 import { type ApiKeyRow, apiKeys, type ProjectRow, projects, usageRecords } from '../store/schema.ts';
+import { type Actor, ownScope } from './admin-auth.ts';
 import { type ControlContext, iso, UUID } from './context.ts';
 import { keyActionRoutes } from './key-actions.ts';
 import { mergeRateLimits, normaliseRules, RateLimitsBody, RulesBody } from './policy-schemas.ts';
@@ -86,20 +87,31 @@ async function checkKeyLimits(ctx: ControlContext, tx: Db, project: ProjectRow, 
 export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   const tags = ['keys'];
 
-  async function findKey(id: string): Promise<{ key: ApiKeyRow; project: string }> {
+  /** A key of the organisation; for a member, only one of their own (others are "not found"). */
+  async function findKey(id: string, actor: Actor | undefined): Promise<{ key: ApiKeyRow; project: string }> {
+    const own = ownScope(actor);
     const [row] = await ctx.db
       .select({ key: apiKeys, project: projects.name })
       .from(apiKeys)
       .innerJoin(projects, eq(projects.id, apiKeys.projectId))
-      .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, ctx.orgId)))
+      .where(and(eq(apiKeys.id, id), eq(apiKeys.orgId, ctx.orgId), own ? eq(apiKeys.ownerUserId, own) : undefined))
       .limit(1);
     if (!row) throw new TollgateError('TG_ERR_NOT_FOUND', 'API key', id);
     return row;
   }
 
+  /** Members manage their own keys, but limits, rules and ownership are set by admins. */
+  function refuseMemberPolicy(actor: Actor | undefined, body: Record<string, unknown>): void {
+    if (!ownScope(actor)) return;
+    const fields = ['spendLimit', 'rules', 'rateLimits', 'owner'].filter((field) => body[field] !== undefined);
+    if (fields.length > 0) {
+      throw new TollgateError('TG_ERR_FORBIDDEN', `members cannot set ${fields.join(', ')}; ask an admin`);
+    }
+  }
+
   /** Applies a change and tells every gateway instance to drop its cached copy. */
   async function change(id: string, set: Partial<typeof apiKeys.$inferInsert>) {
-    const { project } = await findKey(id);
+    const { project } = await findKey(id, undefined);
     const [row] = await ctx.db
       .update(apiKeys)
       .set({ ...set, updatedAt: new Date() })
@@ -125,6 +137,8 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
     },
     async (request) => {
       const filters = [eq(apiKeys.orgId, ctx.orgId)];
+      const own = ownScope(request.actor);
+      if (own) filters.push(eq(apiKeys.ownerUserId, own));
       if (request.query.project) {
         filters.push(eq(apiKeys.projectId, (await findProject(ctx.db, ctx.orgId, request.query.project)).id));
       }
@@ -150,7 +164,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
     '/api/v1/keys/:id',
     { schema: { tags, summary: 'Show an API key: limits, rules, spend this period, usage totals', params: IdParams } },
     async (request) => {
-      const { key, project } = await findKey(request.params.id);
+      const { key, project } = await findKey(request.params.id, request.actor);
       await ctx.usage.flush();
       const spend = (await spendReports(ctx.db, 'key', [key], ctx.clock())).get(key.id);
       const [totals] = await ctx.db
@@ -181,9 +195,11 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
     },
     async (request, reply) => {
       const body = request.body;
+      refuseMemberPolicy(request.actor, body);
       const now = ctx.clock();
       const expiresAt = parseExpiry(body.expiresAt, now);
-      const owner = body.owner ? await findUser(ctx, body.owner) : null;
+      const own = ownScope(request.actor);
+      const owner = own ? await findUser(ctx, own) : body.owner ? await findUser(ctx, body.owner) : null;
       const key = generateApiKey();
       const keyHash = hashApiKey(key);
       const row = await ctx.db.transaction(async (tx) => {
@@ -229,8 +245,9 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
     },
     async (request) => {
       const body = request.body;
+      refuseMemberPolicy(request.actor, body);
       const now = ctx.clock();
-      const { key: current } = await findKey(request.params.id);
+      const { key: current } = await findKey(request.params.id, request.actor);
       const expiresAt = parseExpiry(body.expiresAt, now);
       const owner = body.owner === undefined ? undefined : body.owner === null ? null : await findUser(ctx, body.owner);
       return change(current.id, {

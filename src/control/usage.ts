@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { TollgateError } from '../errors.ts';
 import { type UsageRecord, usageRecords } from '../store/schema.ts';
+import { ownScope } from './admin-auth.ts';
 import { type ControlContext, iso, UUID } from './context.ts';
 import { findProject } from './projects.ts';
 
@@ -55,6 +56,9 @@ export function usageRoutes(app: FastifyInstance, ctx: ControlContext): void {
       const query = request.query;
       await ctx.usage.flush();
       const filters: SQL[] = [eq(usageRecords.orgId, ctx.orgId)];
+      // Members see the usage of their own keys only.
+      const own = ownScope(request.actor);
+      if (own) filters.push(eq(usageRecords.userId, own));
       if (query.key) filters.push(eq(usageRecords.keyId, query.key));
       if (query.project)
         filters.push(eq(usageRecords.projectId, (await findProject(ctx.db, ctx.orgId, query.project)).id));

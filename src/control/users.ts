@@ -1,6 +1,7 @@
 import { and, asc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
+import { hashPassword } from '../auth/passwords.ts';
 import { TollgateError } from '../errors.ts';
 import { memberships, users } from '../store/schema.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
@@ -11,6 +12,8 @@ const UserBody = Type.Object({
   email: Type.String({ format: 'email', maxLength: 320 }),
   name: Type.Optional(Type.String({ maxLength: 200 })),
   role: Role,
+  /** Lets the user sign in to the dashboard; at least 10 characters. */
+  password: Type.Optional(Type.String({ minLength: 10, maxLength: 1000 })),
   spendLimit: Type.Optional(SpendLimitBody),
 });
 const UserPatch = Type.Partial(Type.Omit(UserBody, ['email']));
@@ -61,7 +64,9 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
     '/api/v1/users/:ref',
     { schema: { tags, summary: 'Show a member by id or email' } },
     async (request) => {
-      const member = await findUser(ctx, request.params.ref);
+      const ref =
+        request.params.ref === 'me' && request.actor?.kind === 'user' ? request.actor.userId : request.params.ref;
+      const member = await findUser(ctx, ref);
       await ctx.usage.flush();
       return present(member, (await spendReports(ctx.db, 'user', [member], ctx.clock())).get(member.id));
     },
@@ -80,7 +85,12 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
           (
             await tx
               .insert(users)
-              .values({ email, name: body.name ?? null, spendLimit: applySpendLimit({}, body.spendLimit, ctx.clock()) })
+              .values({
+                email,
+                name: body.name ?? null,
+                passwordHash: body.password ? await hashPassword(body.password) : null,
+                spendLimit: applySpendLimit({}, body.spendLimit, ctx.clock()),
+              })
               .returning()
           )[0];
         if (!user) throw new TollgateError('TG_ERR_INTERNAL', request.id);
@@ -105,11 +115,12 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
       const member = await findUser(ctx, request.params.ref);
       const body = request.body;
       await ctx.db.transaction(async (tx) => {
-        if (body.name !== undefined || body.spendLimit !== undefined) {
+        if (body.name !== undefined || body.spendLimit !== undefined || body.password !== undefined) {
           await tx
             .update(users)
             .set({
               ...(body.name !== undefined && { name: body.name }),
+              ...(body.password !== undefined && { passwordHash: await hashPassword(body.password) }),
               ...(body.spendLimit !== undefined && {
                 spendLimit: applySpendLimit(member.spendLimit, body.spendLimit, ctx.clock()),
               }),

@@ -274,3 +274,22 @@ export const settings = pgTable('settings', {
   value: text('value').notNull(),
   updatedAt: updated(),
 });
+
+/** Dashboard sign-in sessions; only a hash of the session token is kept. */
+export const sessions = pgTable(
+  'sessions',
+  {
+    tokenHash: text('token_hash').primaryKey(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    orgId: uuid('org_id')
+      .notNull()
+      .references(() => organizations.id, { onDelete: 'cascade' }),
+    /** Sent back by the dashboard on every change (x-csrf-token), so other sites cannot forge one. */
+    csrfToken: text('csrf_token').notNull(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+    createdAt: created(),
+  },
+  (t) => [index('sessions_user').on(t.userId)],
+);
