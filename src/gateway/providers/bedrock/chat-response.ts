@@ -47,7 +47,7 @@ export function chatCompletionId(): string {
 function parse(payload: Uint8Array): ConverseResponse {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+    parsed = JSON.parse(new TextDecoder().decode(payload));
   } catch {
     throw new Error('AWS Bedrock answered with a body that is not JSON');
   }

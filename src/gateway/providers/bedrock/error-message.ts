@@ -4,7 +4,7 @@
  */
 export function errorMessage(payload: Uint8Array): string | undefined {
   try {
-    const parsed = JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8')) as {
+    const parsed = JSON.parse(new TextDecoder().decode(payload)) as {
       message?: unknown;
       Message?: unknown;
     };

@@ -22,6 +22,10 @@ export function awsKeys(credential: ResolvedCredential): AwsKeys {
   if (missing.length > 0) {
     throw new Error(`The AWS Bedrock credential "${credential.name}" has no ${missing.join(', ')}`);
   }
+  // The region names the host: refuse anything that could point the call elsewhere.
+  if (!/^[a-z0-9-]+$/.test(region!)) {
+    throw new Error(`The AWS Bedrock credential "${credential.name}" has an invalid region "${region}"`);
+  }
   return { accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey!, region: region!, sessionToken };
 }
 
