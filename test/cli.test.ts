@@ -217,7 +217,7 @@ describe('tollgate CLI', { timeout: 30_000 }, () => {
     expect(second.stderr).toMatch(/^tollgate: Project tight has reached its limit of 1 API keys/);
 
     const projects = await cli(['projects', 'list']);
-    expect(projects.stdout).toMatch(/tight\s*│\s*1 \/ 1/);
+    expect(projects.stdout).toMatch(/tight\s*│\s*free\s*│\s*1 of 1 keys used/);
   });
 
   it('fails with a clear message and exit code 1', async () => {

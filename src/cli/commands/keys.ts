@@ -102,7 +102,7 @@ export function keyCommands(program: Command): void {
     .option('--expires <when>', 'ISO date/time, or a duration from now such as 30d or 12h', (value: string) =>
       parseExpiry(value),
     );
-  withPolicyOptions(withSpendOptions(create, 'key'), false).action(
+  withPolicyOptions(withSpendOptions(create, 'key', false), false).action(
     async (
       options: JsonOption & PolicyOptions & { name: string; project?: string; owner?: string; expires?: string },
     ) => {
@@ -191,7 +191,7 @@ export function keyCommands(program: Command): void {
     .option('--name <name>', 'a new name')
     .option('--owner <user>', 'the user who owns the key (id or email); "none" makes it a service key')
     .option('--expires <when>', 'ISO date/time, a duration such as 30d, or "never"', parseExpiryOrNever);
-  withPolicyOptions(withSpendOptions(update, 'key'), true).action(
+  withPolicyOptions(withSpendOptions(update, 'key', true), true).action(
     async (
       ref: string,
       options: JsonOption & PolicyOptions & { name?: string; owner?: string; expires?: OrNone<string> },

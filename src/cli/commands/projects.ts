@@ -68,7 +68,7 @@ function withProjectOptions(command: Command, update: boolean): Command {
       'most API keys (not revoked) one user may own here; "none" for no limit',
       limitOrNone,
     );
-  return withSpendOptions(command, 'project');
+  return withSpendOptions(command, 'project', update);
 }
 
 function projectBody(options: ProjectOptions, current?: Project) {
