@@ -64,23 +64,25 @@ export function parseExpiry(value: string | null | undefined, now: number): Date
   return date;
 }
 
-async function checkKeyLimits(ctx: ControlContext, tx: Db, project: ProjectRow, ownerUserId: string | null) {
-  // Lock the project row so two concurrent creations cannot both take the last slot.
+/** Refuses a key beyond the project's limit. Locks the project row so two creations cannot both take the last slot. */
+async function checkProjectKeyLimit(ctx: ControlContext, tx: Db, project: ProjectRow): Promise<void> {
   await tx.execute(sql`select id from projects where id = ${project.id} for update`);
   const limit = effectiveKeyLimit(ctx, project);
   if (limit !== null && (await keysInUse(tx, project.id)) >= limit) {
     throw new TollgateError('TG_ERR_KEY_LIMIT_REACHED', project.name, String(limit));
   }
-  if (ownerUserId && project.keysPerUser !== null) {
-    const [row] = await tx
-      .select({ n: sql<number>`count(*)::int` })
-      .from(apiKeys)
-      .where(
-        and(eq(apiKeys.projectId, project.id), eq(apiKeys.ownerUserId, ownerUserId), ne(apiKeys.status, 'revoked')),
-      );
-    if (Number(row?.n ?? 0) >= project.keysPerUser) {
-      throw new TollgateError('TG_ERR_USER_KEY_LIMIT_REACHED', String(project.keysPerUser));
-    }
+}
+
+/** Refuses one more key for a user who has as many in the project as it allows per user. */
+async function checkUserKeyLimit(tx: Db, project: ProjectRow, ownerUserId: string): Promise<void> {
+  if (project.keysPerUser === null) return;
+  await tx.execute(sql`select id from projects where id = ${project.id} for update`);
+  const [row] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.projectId, project.id), eq(apiKeys.ownerUserId, ownerUserId), ne(apiKeys.status, 'revoked')));
+  if (Number(row?.n ?? 0) >= project.keysPerUser) {
+    throw new TollgateError('TG_ERR_USER_KEY_LIMIT_REACHED', String(project.keysPerUser));
   }
 }
 
@@ -207,7 +209,8 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
           ? [await findProject(tx, ctx.orgId, body.project)]
           : await tx.select().from(projects).where(eq(projects.orgId, ctx.orgId)).orderBy(projects.createdAt).limit(1);
         if (!project) throw new TollgateError('TG_ERR_NOT_FOUND', 'project', body.project ?? '(default)');
-        await checkKeyLimits(ctx, tx, project, owner?.id ?? null);
+        await checkProjectKeyLimit(ctx, tx, project);
+        if (owner) await checkUserKeyLimit(tx, project, owner.id);
         const [inserted] = await tx
           .insert(apiKeys)
           .values({
@@ -250,6 +253,12 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
       const { key: current } = await findKey(request.params.id, request.actor);
       const expiresAt = parseExpiry(body.expiresAt, now);
       const owner = body.owner === undefined ? undefined : body.owner === null ? null : await findUser(ctx, body.owner);
+      if (owner && owner.id !== current.ownerUserId) {
+        await ctx.db.transaction(async (tx) => {
+          const [project] = await tx.select().from(projects).where(eq(projects.id, current.projectId));
+          if (project) await checkUserKeyLimit(tx, project, owner.id);
+        });
+      }
       return change(current.id, {
         ...(body.name !== undefined && { name: body.name }),
         ...(expiresAt !== undefined && { expiresAt }),

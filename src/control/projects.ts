@@ -56,7 +56,7 @@ async function present(ctx: ControlContext, row: ProjectRow, spend?: SpendReport
     keyLimitOverride: row.keyLimit,
     keysUsed: used,
     /** What the dashboard shows: "3 of 10 keys used". */
-    keysUsage: limit === null ? `${used} keys used (no limit)` : `${used} of ${limit} keys used`,
+    keysUsage: limit === null ? `${used} key${used === 1 ? '' : 's'} used (no limit)` : `${used} of ${limit} keys used`,
     canCreateKey: limit === null || used < limit,
     keysPerUser: row.keysPerUser,
     spendLimit: row.spendLimit,

@@ -79,20 +79,22 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
       const body = request.body;
       const email = body.email.toLowerCase();
       const member = await ctx.db.transaction(async (tx) => {
-        const [existing] = await tx.select().from(users).where(eq(users.email, email)).limit(1);
-        const user =
-          existing ??
-          (
-            await tx
-              .insert(users)
-              .values({
-                email,
-                name: body.name ?? null,
-                passwordHash: body.password ? await hashPassword(body.password) : null,
-                spendLimit: applySpendLimit({}, body.spendLimit, ctx.clock()),
-              })
-              .returning()
-          )[0];
+        const passwordHash = body.password ? await hashPassword(body.password) : undefined;
+        const spendLimit = applySpendLimit({}, body.spendLimit, ctx.clock());
+        // Someone who was a member before comes back with what this request says about them.
+        const [user] = await tx
+          .insert(users)
+          .values({ email, name: body.name ?? null, passwordHash: passwordHash ?? null, spendLimit })
+          .onConflictDoUpdate({
+            target: users.email,
+            set: {
+              email,
+              ...(body.name !== undefined && { name: body.name }),
+              ...(passwordHash !== undefined && { passwordHash }),
+              ...(body.spendLimit !== undefined && { spendLimit }),
+            },
+          })
+          .returning();
         if (!user) throw new TollgateError('TG_ERR_INTERNAL', request.id);
         const [joined] = await tx
           .insert(memberships)

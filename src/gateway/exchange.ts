@@ -14,7 +14,7 @@ import type { PublishedModel, Target } from './routing/model-registry.ts';
  */
 export class Exchange {
   readonly started = performance.now();
-  readonly time = new Date();
+  readonly time: Date;
   key: KeyEntry | undefined;
   /** The `model` the caller asked for, kept even when no such model exists. */
   requestedModel: string | undefined;
@@ -39,7 +39,9 @@ export class Exchange {
     readonly request: FastifyRequest,
     readonly endpoint: string,
     private readonly ctx: GatewayContext,
-  ) {}
+  ) {
+    this.time = new Date(ctx.clock());
+  }
 
   /** Aborts the provider call if the caller disconnects before the response is complete. */
   watchDisconnect(reply: FastifyReply): void {

@@ -5,14 +5,17 @@ import type { GatewayContext } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import type { Exchange } from './exchange.ts';
 import { type Usage, usageFromOpenAI } from './metering/cost.ts';
+import { applyOutputCap } from './policy/spend-reservation.ts';
 import type { ChatRequest, OpenAIObject } from './providers/adapter.ts';
 import type { Target } from './routing/model-registry.ts';
 import { eventData, SseSplitter } from './sse.ts';
 import { SseResponse } from './sse-response.ts';
 
-/** The request as `target` is to get it: the provider's own model id in place of ours. */
-function forTarget(body: Json, target: Target): ChatRequest {
-  return { ...body, model: target.upstreamModel } as ChatRequest;
+/** The request as `target` is to get it: the provider's own model id, and the output cap. */
+function forTarget(body: Json, target: Target, exchange: Exchange): ChatRequest {
+  const request = { ...body, model: target.upstreamModel } as ChatRequest;
+  applyOutputCap(request, target.provider, exchange.grantedMaxTokens);
+  return request;
 }
 
 function passesThrough(target: Target): boolean {
@@ -42,7 +45,7 @@ export async function serveOpenAIJson(
 ): Promise<void> {
   exchange.watchDisconnect(reply);
   const { response, target } = await dispatch(ctx, exchange, (target) => {
-    const request = forTarget(body, target);
+    const request = forTarget(body, target, exchange);
     if (kind === 'chat') return target.adapter.chatRequest(request, target.credential, false);
     if (!target.adapter.embeddingsRequest) {
       throw new TollgateError('TG_ERR_INVALID_REQUEST', `provider ${target.provider} does not offer embeddings`);
@@ -97,7 +100,7 @@ export async function serveOpenAIStream(
   exchange.streamed = true;
   exchange.watchDisconnect(reply);
   const { response, target } = await dispatch(ctx, exchange, (target) =>
-    target.adapter.chatRequest(forTarget(body, target), target.credential, true),
+    target.adapter.chatRequest(forTarget(body, target, exchange), target.credential, true),
   );
   const stream = new SseResponse(reply, exchange);
   let usage: Usage | undefined;

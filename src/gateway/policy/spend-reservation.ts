@@ -85,8 +85,8 @@ export async function reserveSpend(
   let outputCost = 0;
   const outputPrice = model.prices.output / 1e6;
   if (producesOutput && outputPrice > 0) {
-    const field = body.max_completion_tokens !== undefined ? 'max_completion_tokens' : 'max_tokens';
-    const requested = typeof body[field] === 'number' ? (body[field] as number) : undefined;
+    const asked = body.max_completion_tokens ?? body.max_tokens;
+    const requested = typeof asked === 'number' ? asked : undefined;
     const choices = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
     const ceiling = requested ?? model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
     const affordable = Number.isFinite(headroom.usd)
@@ -94,11 +94,9 @@ export async function reserveSpend(
       : ceiling;
     if (affordable < 1) throw refusal(headroom.binding, promptCost + outputPrice * choices, headroom.usd);
     const granted = Math.min(ceiling, affordable);
-    if (granted !== requested) {
-      // An explicit cap is what makes the reservation an upper bound.
-      body[field] = granted;
-      if (requested === undefined || granted < requested) exchange.grantedMaxTokens = granted;
-    }
+    // An explicit cap is what makes the reservation an upper bound; each target's request
+    // carries it in the field that target understands (see applyOutputCap).
+    if (requested === undefined || granted < requested) exchange.grantedMaxTokens = granted;
     outputCost = granted * outputPrice * choices;
   }
   const reservation = ctx.ledger.reserve(scopes, promptCost + outputCost, now);
@@ -107,4 +105,20 @@ export async function reserveSpend(
     throw refusal(after.binding, promptCost + outputCost, after.usd);
   }
   exchange.reservation = reservation;
+}
+
+/** Providers that take `max_completion_tokens` (their reasoning models refuse `max_tokens`). */
+const COMPLETION_TOKENS_FIELD = new Set(['openai', 'azure']);
+
+/**
+ * Puts the output cap the budget allows into a request for `provider`: in the field the caller
+ * used, or, when the caller set none, in the one the provider takes.
+ */
+export function applyOutputCap(body: Record<string, unknown>, provider: string, cap: number | undefined): void {
+  if (cap === undefined) return;
+  const useCompletionField =
+    body.max_completion_tokens !== undefined ||
+    (body.max_tokens === undefined && COMPLETION_TOKENS_FIELD.has(provider));
+  if (useCompletionField) body.max_completion_tokens = cap;
+  else body.max_tokens = cap;
 }

@@ -1,0 +1,16 @@
+export { AzureCredentialError, type AzureCredentialFailure } from './credential-error.ts';
+export { EntraTokenCache, type EntraTokenCacheOptions } from './entra-token.ts';
+export {
+  type AzureEndpointKind,
+  type AzureRequest,
+  azureEndpoint,
+  azureRequest,
+  azureUrl,
+  entraTokens,
+} from './request.ts';
+export {
+  AZURE_DEFAULT_API_VERSION,
+  azureSpec,
+  ENTRA_DEFAULT_AUTHORITY,
+  ENTRA_DEFAULT_SCOPE,
+} from './spec.ts';

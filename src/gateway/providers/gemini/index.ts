@@ -1,0 +1,33 @@
+import type { ProviderAdapter, TranslatedResponse } from '../adapter.ts';
+import { geminiChatRequest } from './chat-request.ts';
+import { geminiChatResponse } from './chat-response.ts';
+import { GeminiChunkDecoder } from './chat-stream.ts';
+import { geminiEmbeddingsRequest, geminiEmbeddingsResponse } from './embeddings.ts';
+import { geminiErrorMessage, isGeminiCredentialError } from './errors.ts';
+import { gemini } from './spec.ts';
+
+export { toGenerateContentRequest } from './chat-request.ts';
+export { GeminiChunkDecoder } from './chat-stream.ts';
+export { geminiRetryAfter, isGeminiCredentialError } from './errors.ts';
+export { gemini } from './spec.ts';
+
+/**
+ * Google Gemini behind OpenAI's Chat Completions and Embeddings: `generateContent`,
+ * `streamGenerateContent?alt=sse` and `batchEmbedContents` of the Generative Language API.
+ *
+ * `embeddingsResponse` takes the OpenAI request as an optional third argument: Gemini's answer
+ * alone says neither which encoding the caller asked for nor how long the input was.
+ */
+export const geminiAdapter: ProviderAdapter & {
+  embeddingsResponse(payload: Uint8Array, model: string, request?: Record<string, unknown>): TranslatedResponse;
+  isCredentialError(status: number, payload: Uint8Array): boolean;
+} = {
+  spec: gemini,
+  chatRequest: geminiChatRequest,
+  chatResponse: geminiChatResponse,
+  chatStream: (model) => new GeminiChunkDecoder(model),
+  embeddingsRequest: geminiEmbeddingsRequest,
+  embeddingsResponse: geminiEmbeddingsResponse,
+  errorMessage: geminiErrorMessage,
+  isCredentialError: isGeminiCredentialError,
+};
