@@ -29,6 +29,7 @@ import { KeyCache } from './gateway/policy/key-cache.ts';
 import { ScopeLimits, SpendScopes } from './gateway/policy/spend-scopes.ts';
 import { chatCompletionsRoute } from './gateway/routes/chat-completions.ts';
 import { embeddingsRoute } from './gateway/routes/embeddings.ts';
+import { messagesRoute } from './gateway/routes/messages.ts';
 import { modelsRoute } from './gateway/routes/models.ts';
 import { ModelRegistry } from './gateway/routing/model-registry.ts';
 import { TargetHealth } from './gateway/routing/resilience.ts';
@@ -171,6 +172,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
 
   chatCompletionsRoute(app, gateway);
   embeddingsRoute(app, gateway);
+  messagesRoute(app, gateway);
   modelsRoute(app, gateway);
   projectRoutes(app, control);
   credentialRoutes(app, control);

@@ -70,7 +70,7 @@ export async function serveOpenAIJson(
     const translated =
       kind === 'chat'
         ? adapter.chatResponse(payload, target.upstreamModel)
-        : adapter.embeddingsResponse?.(payload, target.upstreamModel);
+        : adapter.embeddingsResponse?.(payload, target.upstreamModel, body);
     usage = translated?.usage;
     out = JSON.stringify(translated?.body ?? {});
   }

@@ -59,30 +59,33 @@ function connectionFailure(error: unknown, target: Target, timeoutMs: number): T
 }
 
 /** The provider's own error message, if it sent one; at most 500 characters. */
-async function providerMessage(response: Dispatcher.ResponseData, target: Target): Promise<string> {
+function providerMessage(payload: Uint8Array, target: Target): string {
   try {
-    const payload = new Uint8Array(await response.body.arrayBuffer());
     return target.adapter.errorMessage(payload)?.slice(0, 500) || 'no details given';
   } catch {
     return 'no details given';
   }
 }
 
+/**
+ * A provider's error status as the caller should see it: the provider refusing our credential
+ * is the administrator's problem (502), not the caller's; a 429 keeps its retry-after; a
+ * rejected request keeps the provider's message; anything else is a provider failure.
+ */
 async function statusFailure(response: Dispatcher.ResponseData, target: Target): Promise<TollgateError> {
   const status = response.statusCode;
-  if (status === 401 || status === 403) {
-    await response.body.dump();
+  const payload = new Uint8Array(await response.body.arrayBuffer().catch(() => new ArrayBuffer(0)));
+  if (status === 401 || status === 403 || target.adapter.isCredentialError?.(status, payload)) {
     return new TollgateError('TG_ERR_PROVIDER_AUTH', target.provider, target.credential.name);
   }
   if (status === 429) {
-    await response.body.dump();
-    const retryAfter = response.headers['retry-after'];
+    const header = response.headers['retry-after'];
+    const retryAfter = typeof header === 'string' ? header : target.adapter.retryAfter?.(payload);
     const error = new TollgateError('TG_ERR_PROVIDER_RATE_LIMITED', target.provider);
-    return typeof retryAfter === 'string' ? error.withHeaders({ 'retry-after': retryAfter }) : error;
+    return retryAfter ? error.withHeaders({ 'retry-after': retryAfter }) : error;
   }
   if (status === 400 || status === 413 || status === 422) {
-    return new TollgateError('TG_ERR_PROVIDER_REJECTED', target.provider, await providerMessage(response, target));
+    return new TollgateError('TG_ERR_PROVIDER_REJECTED', target.provider, providerMessage(payload, target));
   }
-  await response.body.dump();
   return new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, String(status));
 }

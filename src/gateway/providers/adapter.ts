@@ -57,7 +57,12 @@ export interface ProviderAdapter {
   chatStream(model: string): ChunkDecoder;
   /** Embeddings, for providers that have them: OpenAI-format body in, OpenAI list out. */
   embeddingsRequest?(body: Record<string, unknown>, credential: ResolvedCredential): Promise<HttpCall>;
-  embeddingsResponse?(payload: Uint8Array, model: string): TranslatedResponse;
+  /** `request` is the caller's OpenAI body (encoding_format, input) for providers whose answer lacks it. */
+  embeddingsResponse?(payload: Uint8Array, model: string, request?: Record<string, unknown>): TranslatedResponse;
   /** The provider's own error message from an error response body, if it has one. */
   errorMessage(payload: Uint8Array): string | undefined;
+  /** For providers that report a bad credential with a status other than 401/403 (Gemini: 400). */
+  isCredentialError?(status: number, payload: Uint8Array): boolean;
+  /** Seconds to wait after a 429, for providers that say so in the body instead of `retry-after`. */
+  retryAfter?(payload: Uint8Array): string | undefined;
 }

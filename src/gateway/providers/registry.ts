@@ -1,4 +1,7 @@
 import type { ProviderAdapter } from './adapter.ts';
+import { anthropicAdapter } from './anthropic/index.ts';
+import { bedrockAdapter } from './bedrock/index.ts';
+import { geminiAdapter } from './gemini/index.ts';
 import { baseUrlEndpoint, openaiFormatAdapter } from './openai/adapter.ts';
 import { openai, openaiCompatible } from './openai/spec.ts';
 import type { AuthMethod, CredentialField, ProviderSpec } from './types.ts';
@@ -18,7 +21,9 @@ function viaBaseUrl(spec: ProviderSpec): ProviderAdapter {
 
 /** Every provider Tollgate can reach. Adding one is a folder and one entry here. */
 export const ADAPTERS: ReadonlyMap<string, ProviderAdapter> = new Map(
-  [viaBaseUrl(openai), ...openaiCompatible.map(viaBaseUrl)].map((adapter) => [adapter.spec.id, adapter]),
+  [viaBaseUrl(openai), anthropicAdapter, geminiAdapter, bedrockAdapter, ...openaiCompatible.map(viaBaseUrl)].map(
+    (adapter) => [adapter.spec.id, adapter],
+  ),
 );
 
 export const PROVIDERS: ReadonlyMap<string, ProviderSpec> = new Map(

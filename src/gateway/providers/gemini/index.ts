@@ -3,7 +3,7 @@ import { geminiChatRequest } from './chat-request.ts';
 import { geminiChatResponse } from './chat-response.ts';
 import { GeminiChunkDecoder } from './chat-stream.ts';
 import { geminiEmbeddingsRequest, geminiEmbeddingsResponse } from './embeddings.ts';
-import { geminiErrorMessage, isGeminiCredentialError } from './errors.ts';
+import { geminiErrorMessage, geminiRetryAfter, isGeminiCredentialError } from './errors.ts';
 import { gemini } from './spec.ts';
 
 export { toGenerateContentRequest } from './chat-request.ts';
@@ -30,4 +30,5 @@ export const geminiAdapter: ProviderAdapter & {
   embeddingsResponse: geminiEmbeddingsResponse,
   errorMessage: geminiErrorMessage,
   isCredentialError: isGeminiCredentialError,
+  retryAfter: geminiRetryAfter,
 };
