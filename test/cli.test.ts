@@ -126,7 +126,7 @@ describe('tollgate CLI', { timeout: 30_000 }, () => {
       '--name',
       'balanced',
       '--target',
-      'fake:gpt-4o-mini:3',
+      'fake:gpt-4o-mini@3',
       '--target',
       'fake:gpt-4o',
       '--input-price',

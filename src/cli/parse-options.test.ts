@@ -19,16 +19,20 @@ import {
 describe('parseTarget', () => {
   it('reads credential, upstream model and an optional weight', () => {
     expect(parseTarget('main:gpt-4o-mini')).toEqual({ credential: 'main', upstreamModel: 'gpt-4o-mini' });
-    expect(parseTarget('main:gpt-4o-mini:3')).toEqual({ credential: 'main', upstreamModel: 'gpt-4o-mini', weight: 3 });
+    expect(parseTarget('main:gpt-4o-mini@3')).toEqual({ credential: 'main', upstreamModel: 'gpt-4o-mini', weight: 3 });
+    expect(parseTarget('aws:anthropic.claude-sonnet-4-5-v1:0')).toEqual({
+      credential: 'aws',
+      upstreamModel: 'anthropic.claude-sonnet-4-5-v1:0',
+    });
   });
 
   it('keeps colons that belong to the upstream model name', () => {
     expect(parseTarget('local:llama3:8b')).toEqual({ credential: 'local', upstreamModel: 'llama3:8b' });
-    expect(parseTarget('local:llama3:8b:2')).toEqual({ credential: 'local', upstreamModel: 'llama3:8b', weight: 2 });
+    expect(parseTarget('local:llama3:8b@2')).toEqual({ credential: 'local', upstreamModel: 'llama3:8b', weight: 2 });
   });
 
   it('refuses a target without a credential or a model', () => {
-    for (const value of ['gpt-4o', ':gpt-4o', 'main:', 'main::2']) {
+    for (const value of ['gpt-4o', ':gpt-4o', 'main:', 'main:@2']) {
       expect(() => parseTarget(value)).toThrow(InvalidArgumentError);
     }
   });

@@ -115,17 +115,17 @@ export interface TargetSpec {
 }
 
 /**
- * `CREDENTIAL:UPSTREAM_MODEL[:WEIGHT]`. Credential names have no colons, upstream model names
- * may (`llama3:8b`), so a trailing `:<digits>` is read as the weight.
+ * `CREDENTIAL:UPSTREAM_MODEL[@WEIGHT]`. Credential names have no colons; upstream model names
+ * may have several (`llama3:8b`, Bedrock's `anthropic.claude-…-v1:0`), so the weight takes `@`.
  */
 export function parseTarget(value: string): TargetSpec {
   const at = value.indexOf(':');
   const credential = value.slice(0, at);
   let upstreamModel = value.slice(at + 1);
-  const weight = /:(\d+)$/.exec(upstreamModel);
+  const weight = /@(\d+)$/.exec(upstreamModel);
   if (weight) upstreamModel = upstreamModel.slice(0, weight.index);
   if (at <= 0 || upstreamModel === '') {
-    throw new InvalidArgumentError('Expected CREDENTIAL:UPSTREAM_MODEL[:WEIGHT], e.g. openai-main:gpt-4o-mini:3.');
+    throw new InvalidArgumentError('Expected CREDENTIAL:UPSTREAM_MODEL[@WEIGHT], e.g. openai-main:gpt-4o-mini@3.');
   }
   return { credential, upstreamModel, ...(weight && { weight: Number(weight[1]) }) };
 }

@@ -72,7 +72,7 @@ function withModelOptions(command: Command): Command {
     .option('--credential <name>', 'credential of the single target')
     .option('--upstream-model <id>', "the provider's model id for the single target")
     .option(
-      '--target <credential:model[:weight]>',
+      '--target <credential:model[@weight]>',
       'a target; repeat for load balancing across targets',
       collectTarget,
       [],
