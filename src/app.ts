@@ -17,7 +17,7 @@ import { organizationRoutes } from './control/organization.ts';
 import { projectRoutes } from './control/projects.ts';
 import { usageRoutes } from './control/usage.ts';
 import { userRoutes } from './control/users.ts';
-import { useStrictBodyValidation } from './control/validation.ts';
+import { applyStrictBodyValidation } from './control/validation.ts';
 import { DatabaseInvalidation, type Invalidation, LocalInvalidation } from './coord/invalidation.ts';
 import { InMemoryRateLimiter } from './coord/rate-limiter.ts';
 import { InMemorySpendLedger } from './coord/spend-ledger.ts';
@@ -124,7 +124,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     return503OnClosing: true,
   });
-  useStrictBodyValidation(app);
+  applyStrictBodyValidation(app);
   // Registered before the hooks below, so that they see parsed cookies.
   await app.register(cookie);
   let closing = false;

@@ -123,6 +123,30 @@ describe.each(backends())('admin API on $name', (backend) => {
     expect(disabled.body).toMatchObject({ status: 'disabled', project: 'beta' });
   });
 
+  it('prices a model from the catalogue unless told otherwise, and refuses a model it cannot price', async () => {
+    await tg.admin('POST', '/api/v1/credentials', { name: 'cat', provider: 'openai', fields: { apiKey: SECRET } });
+    const known = await tg.admin('POST', '/api/v1/models', {
+      name: 'cat-4o',
+      targets: [{ credential: 'cat', upstreamModel: 'gpt-4o' }],
+    });
+    expect(known.status).toBe(201);
+    expect(known.body.inputPrice).toBeGreaterThan(0);
+    expect(known.body.outputPrice).toBeGreaterThan(known.body.inputPrice);
+    const overridden = await tg.admin('POST', '/api/v1/models', {
+      name: 'cat-cheap',
+      targets: [{ credential: 'cat', upstreamModel: 'gpt-4o' }],
+      inputPrice: 0.5,
+    });
+    expect(overridden.body.inputPrice).toBe(0.5);
+    expect(overridden.body.outputPrice).toBe(known.body.outputPrice);
+    const unknown = await tg.admin('POST', '/api/v1/models', {
+      name: 'cat-x',
+      targets: [{ credential: 'cat', upstreamModel: 'my-own-model' }],
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error.message).toMatch(/no price is known for openai\/my-own-model/);
+  });
+
   it('holds a project to its key limit, even when keys are created at once', async () => {
     const project = await tg.admin('POST', '/api/v1/projects', { name: 'small', keyLimit: 3 });
     expect(project.status).toBe(201);
@@ -152,11 +176,13 @@ describe.each(backends())('admin API on $name', (backend) => {
       name: 'm1',
       targets: [{ credential: 'c', upstreamModel: 'a' }],
       inputPrice: 1,
+      outputPrice: 0,
     });
     await tg.admin('POST', '/api/v1/models', {
       name: 'm2',
       targets: [{ credential: 'c', upstreamModel: 'b' }],
       inputPrice: 1,
+      outputPrice: 0,
     });
     const key = (await tg.admin('POST', '/api/v1/keys', { name: 'usage-paging' })).body;
     for (const model of ['m1', 'm1', 'm1', 'm2', 'm2']) {

@@ -148,6 +148,24 @@ describe.each(backends())('gateway end to end on $name', (backend) => {
     expect(usage[0]?.completion_tokens).toBe(2);
   });
 
+  it('counts tokens itself when a provider reports no usage, so the cost is never zero', async () => {
+    const stream = await client.chat.completions.create({
+      model: 'no-usage',
+      messages: [{ role: 'user', content: 'count me please' }],
+      stream: true,
+    });
+    let text = '';
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? '';
+    expect(text).toBe('Hello!');
+    expect(provider.received.at(-1)?.body.stream_options).toEqual({ include_usage: true });
+    const usage = await tg.admin('GET', '/api/v1/usage?model=no-usage&limit=1');
+    const record = usage.body.records[0];
+    // "Hello!" is 2 tokens in o200k; the prompt is the three words plus message framing.
+    expect(record.completionTokens).toBe(2);
+    expect(record.promptTokens).toBeGreaterThanOrEqual(6);
+    expect(record.costUsd).toBeCloseTo((record.promptTokens * PRICES.inputPrice + 2 * PRICES.outputPrice) / 1e6, 12);
+  });
+
   it('creates embeddings and lists only the published models', async () => {
     const embeddings = await client.embeddings.create({ model: 'text-embedding-3-small', input: ['a b c', 'd'] });
     expect(embeddings.data).toHaveLength(2);
@@ -356,6 +374,8 @@ describe.each(backends())('gateway end to end on $name', (backend) => {
     await tg.admin('POST', '/api/v1/models', {
       name: 'nowhere',
       targets: [{ credential: 'nowhere', upstreamModel: 'x' }],
+      inputPrice: 0,
+      outputPrice: 0,
     });
     await expect(
       client.chat.completions.create({ model: 'nowhere', messages: [{ role: 'user', content: 'x' }] }),

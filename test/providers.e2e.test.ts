@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends } from './support/backends.ts';
 import { FakeAnthropic } from './support/fake-anthropic.ts';
+import { FakeAzure } from './support/fake-azure.ts';
 import { FakeBedrock } from './support/fake-bedrock.ts';
 import { FakeGemini } from './support/fake-gemini.ts';
 import { FakeOpenAI } from './support/fake-openai.ts';
@@ -11,7 +12,7 @@ import { type RunningTollgate, startTollgate } from './support/tollgate.ts';
 const AWS = { accessKeyId: 'AKIAFAKEFAKEFAKE', secretAccessKey: 'fake-aws-secret-key-0123456789', region: 'us-east-1' };
 const PRICES = { inputPrice: 3, outputPrice: 15 };
 /** Public model name → provider family, for the matrix below. */
-const FAMILIES = ['gpt', 'claude', 'gemini', 'nova'] as const;
+const FAMILIES = ['gpt', 'claude', 'gemini', 'nova', 'azure-gpt', 'azure-entra-gpt'] as const;
 
 const weather = {
   type: 'function' as const,
@@ -31,6 +32,12 @@ describe('every provider behind both front doors', () => {
     anthropic: new FakeAnthropic('sk-ant-e2e-secret'),
     gemini: new FakeGemini('gemini-e2e-secret'),
     bedrock: new FakeBedrock(AWS),
+    azure: new FakeAzure({
+      apiKey: 'azure-e2e-key',
+      tenantId: 'tenant-1',
+      clientId: 'client-1',
+      clientSecret: 'azure-e2e-client-secret',
+    }),
   };
 
   beforeAll(async () => {
@@ -54,6 +61,24 @@ describe('every provider behind both front doors', () => {
           baseUrl: fakes.bedrock.url,
         },
       },
+      {
+        name: 'azure-key',
+        provider: 'azure',
+        authMethod: 'api-key',
+        fields: { apiKey: 'azure-e2e-key', endpoint: fakes.azure.endpoint },
+      },
+      {
+        name: 'azure-entra',
+        provider: 'azure',
+        authMethod: 'entra',
+        fields: {
+          tenantId: 'tenant-1',
+          clientId: 'client-1',
+          clientSecret: 'azure-e2e-client-secret',
+          endpoint: fakes.azure.endpoint,
+          authorityHost: fakes.azure.authorityHost,
+        },
+      },
     ];
     for (const credential of credentials) {
       const created = await tg.admin('POST', '/api/v1/credentials', credential);
@@ -67,6 +92,8 @@ describe('every provider behind both front doors', () => {
       ['claude-tools', 'anthropic', 'tool-call'],
       ['gemini-tools', 'gemini', 'tool-call'],
       ['nova-tools', 'bedrock', 'tool-call'],
+      ['azure-gpt', 'azure-key', 'gpt-4o-deployment'],
+      ['azure-entra-gpt', 'azure-entra', 'gpt-4o-deployment'],
     ];
     for (const [name, credential, upstreamModel] of models) {
       const created = await tg.admin('POST', '/api/v1/models', {
@@ -208,7 +235,14 @@ describe('every provider behind both front doors', () => {
       status: 401,
     });
     const logs = tg.logs.join('');
-    for (const secret of ['sk-openai-e2e-secret', 'sk-ant-e2e-secret', 'gemini-e2e-secret', AWS.secretAccessKey]) {
+    for (const secret of [
+      'sk-openai-e2e-secret',
+      'sk-ant-e2e-secret',
+      'gemini-e2e-secret',
+      AWS.secretAccessKey,
+      'azure-e2e-key',
+      'azure-e2e-client-secret',
+    ]) {
       expect(logs).not.toContain(secret);
     }
     expect(fakes.bedrock.received.every((request) => request.signatureValid)).toBe(true);

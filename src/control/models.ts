@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
+import { lookupPrice } from '../catalog/index.ts';
 import { TollgateError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { type ModelRow, models, modelTargets, providerCredentials } from '../store/schema.ts';
@@ -83,6 +84,7 @@ async function resolveTargets(ctx: ControlContext, modelId: string, targets: Sta
   for (const [position, target] of targets.entries()) {
     const credential = await findCredential(ctx.db, ctx.orgId, target.credential);
     rows.push({
+      provider: credential.provider,
       modelId,
       credentialId: credential.id,
       upstreamModel: target.upstreamModel,
@@ -92,6 +94,28 @@ async function resolveTargets(ctx: ControlContext, modelId: string, targets: Sta
     });
   }
   return rows;
+}
+
+/**
+ * A new model's prices: as given, and what is not given from the price catalogue for its first
+ * target. With neither, the model cannot be priced, and an unpriced model would cost nothing.
+ */
+function catalogPrices(body: Static<typeof ModelBody>, first: { provider: string; upstreamModel: string } | undefined) {
+  const known = first ? lookupPrice(first.provider, first.upstreamModel) : undefined;
+  const inputPrice = body.inputPrice ?? known?.input;
+  const outputPrice = body.outputPrice ?? known?.output;
+  if (inputPrice === undefined || outputPrice === undefined) {
+    throw new TollgateError(
+      'TG_ERR_INVALID_REQUEST',
+      `no price is known for ${first?.provider}/${first?.upstreamModel}: give inputPrice and outputPrice (USD per million tokens, 0 for free)`,
+    );
+  }
+  return {
+    inputPrice,
+    outputPrice,
+    cachedInputPrice: body.cachedInputPrice !== undefined ? body.cachedInputPrice : (known?.cachedInput ?? null),
+    maxOutputTokens: body.maxOutputTokens !== undefined ? body.maxOutputTokens : (known?.maxOutputTokens ?? null),
+  };
 }
 
 export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
@@ -115,6 +139,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
       const body = request.body;
       const id = crypto.randomUUID();
       const targets = await resolveTargets(ctx, id, body.targets);
+      const prices = catalogPrices(body, targets[0]);
       const row = await ctx.db.transaction(async (tx) => {
         const [inserted] = await tx
           .insert(models)
@@ -122,16 +147,13 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
             id,
             orgId: ctx.orgId,
             name: body.name,
-            inputPrice: body.inputPrice ?? 0,
-            outputPrice: body.outputPrice ?? 0,
-            cachedInputPrice: body.cachedInputPrice ?? null,
+            ...prices,
             retries: body.retries ?? 1,
-            maxOutputTokens: body.maxOutputTokens ?? null,
           })
           .onConflictDoNothing()
           .returning();
         if (!inserted) throw new TollgateError('TG_ERR_CONFLICT', `A model named "${body.name}" already exists`);
-        await tx.insert(modelTargets).values(targets);
+        await tx.insert(modelTargets).values(targets.map(({ provider: _, ...target }) => target));
         return inserted;
       });
       await ctx.invalidation.publish({ kind: 'model', ref: row.id });
@@ -163,7 +185,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
           .returning();
         if (targets) {
           await tx.delete(modelTargets).where(eq(modelTargets.modelId, current.id));
-          await tx.insert(modelTargets).values(targets);
+          await tx.insert(modelTargets).values(targets.map(({ provider: _, ...target }) => target));
         }
         return updated as ModelRow;
       });

@@ -12,7 +12,7 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
  * does not — a converting validator would read `null` as 0 and `0` as null, and "remove this
  * limit" and "a limit of $0" must not be confused.
  */
-export function useStrictBodyValidation(app: FastifyInstance): void {
+export function applyStrictBodyValidation(app: FastifyInstance): void {
   const options = { strict: false, useDefaults: true, allErrors: false } as const;
   const strict = addFormats(new Ajv({ ...options, coerceTypes: false }));
   const converting = addFormats(new Ajv({ ...options, coerceTypes: 'array' }));

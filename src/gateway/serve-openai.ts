@@ -5,6 +5,7 @@ import type { GatewayContext } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import type { Exchange } from './exchange.ts';
 import { type Usage, usageFromOpenAI } from './metering/cost.ts';
+import { CompletionText, embeddingsUsage } from './metering/usage-fallback.ts';
 import { applyOutputCap } from './policy/spend-reservation.ts';
 import type { ChatRequest, OpenAIObject } from './providers/adapter.ts';
 import type { Target } from './routing/model-registry.ts';
@@ -74,10 +75,23 @@ export async function serveOpenAIJson(
     usage = translated?.usage;
     out = JSON.stringify(translated?.body ?? {});
   }
+  usage ??= countedUsage(kind, body, out);
   usageHeaders(reply, exchange, usage);
   exchange.firstByteAt = performance.now();
   exchange.finish(200, usage);
   reply.code(200).header('content-type', 'application/json').send(out);
+}
+
+/** Usage counted from the request and the answer, for a provider that reported none. */
+function countedUsage(kind: 'chat' | 'embeddings', body: Json, answer: Uint8Array | string): Usage {
+  if (kind === 'embeddings') return embeddingsUsage(body);
+  const text = new CompletionText();
+  try {
+    text.add(JSON.parse(typeof answer === 'string' ? answer : Buffer.from(answer).toString('utf8')) as OpenAIObject);
+  } catch {
+    // Not JSON: only the prompt can be counted.
+  }
+  return text.usage(body);
 }
 
 /** The usage-only chunk at a stream's end: empty (or, from vLLM, null or no) choices. */
@@ -108,7 +122,9 @@ export async function serveOpenAIStream(
     if (passesThrough(target)) {
       // OpenAI in, OpenAI out: events are forwarded as received, only the usage one is read.
       const splitter = new SseSplitter();
+      const events: string[] = [];
       const forward = async (event: string) => {
+        if (!usage) events.push(event);
         if (event.includes('"usage":{')) {
           const data = eventData(event) as { usage?: never; choices?: unknown } | undefined;
           usage = usageFromOpenAI(data?.usage) ?? usage;
@@ -119,17 +135,24 @@ export async function serveOpenAIStream(
       for await (const chunk of response.body) for (const event of splitter.push(chunk as Buffer)) await forward(event);
       const rest = splitter.rest();
       if (rest.trim() !== '') await forward(rest);
+      if (!usage) {
+        const text = new CompletionText();
+        for (const event of events) text.addEvent(event);
+        usage = text.usage(body);
+      }
     } else {
       const decoder = target.adapter.chatStream(target.upstreamModel);
+      const text = new CompletionText();
       const forward = async (chunks: OpenAIObject[]) => {
         for (const chunk of chunks) {
+          if (!decoder.usage) text.add(chunk);
           if (!callerWantsUsage && isUsageOnly(chunk)) continue;
           await stream.write(`data: ${JSON.stringify(chunk)}\n\n`);
         }
       };
       for await (const bytes of response.body) await forward(decoder.push(bytes as Buffer));
       await forward(decoder.end());
-      usage = decoder.usage;
+      usage = decoder.usage ?? text.usage(body);
       await stream.write('data: [DONE]\n\n');
     }
     exchange.finish(200, usage);

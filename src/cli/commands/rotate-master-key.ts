@@ -150,7 +150,7 @@ function nextSteps(report: Omit<RotateMasterKeyReport, 'nextSteps'>): string[] {
   const steps = [
     'Put the new key in TOLLGATE_MASTER_KEY for every Tollgate instance (in your secret store), replacing the old one.',
     report.database === 'postgres'
-      ? 'Restart the instances, one by one if you like. Until it restarts, an instance keeps serving with the credentials it holds in memory, but it cannot start again with the old key; make no credential changes until every instance runs with the new key.'
+      ? 'Restart the instances, one by one if you like. Until it restarts, an instance keeps serving with the credentials it holds in memory, but it cannot start again with the old key; make no credential or model changes until every instance runs with the new key.'
       : 'Start Tollgate with the new key; it refuses to start with the old one.',
     'Then destroy the old key, unless database backups taken before this rotation still need it.',
   ];
@@ -186,7 +186,7 @@ export async function rotateMasterKeyInDatabase(
     throw new Error(`there is no master key to rotate: TOLLGATE_MASTER_KEY is not set and ${keyFile} does not exist`);
   }
   const master = resolveMasterKey(config);
-  const database = config.databaseUrl ? 'postgres' : 'pglite';
+  const database: RotateMasterKeyReport['database'] = config.databaseUrl ? 'postgres' : 'pglite';
   if (database === 'pglite') assertEmbeddedDatabaseFree(config.dataDir);
 
   let store: Store;
