@@ -69,6 +69,8 @@ interface Counter {
   /** The recurring configuration these period figures belong to. */
   recurringKey: string | null;
   periodStart: number | null;
+  /** End of the current window: until then `#counter` does no date arithmetic. */
+  periodEnd: number | null;
   periodSpent: number;
 }
 
@@ -108,6 +110,7 @@ export class InMemorySpendLedger implements SpendLedger {
       reserved: 0,
       recurringKey: recurringKey(scope.limit),
       periodStart: window?.start ?? null,
+      periodEnd: window?.end ?? null,
       periodSpent: window ? spent.since : 0,
     });
   }
@@ -118,17 +121,19 @@ export class InMemorySpendLedger implements SpendLedger {
     if (!counter) throw new Error(`spend ledger: ${scope.id} used before prepare()`);
     const recurring = scope.limit.recurring;
     if (!recurring) return counter;
+    // The common case: same configuration, same window. Only a new window costs date arithmetic.
+    if (counter.version === scope.version && counter.periodEnd !== null && now < counter.periodEnd) return counter;
     const key = recurringKey(scope.limit);
-    const start = currentWindow(recurring, Date.parse(recurring.startedAt), now).start;
-    if (counter.recurringKey !== key) {
-      // Changed while calls were in flight (see prepare): the new window starts empty.
+    const window = currentWindow(recurring, Date.parse(recurring.startedAt), now);
+    if (counter.recurringKey !== key || counter.periodStart !== window.start) {
+      // A new window, or (changed while calls were in flight, see prepare) a new configuration:
+      // either way it starts with nothing spent in it.
       counter.recurringKey = key;
-      counter.periodStart = start;
-      counter.periodSpent = 0;
-    } else if (counter.periodStart !== start) {
-      counter.periodStart = start;
       counter.periodSpent = 0;
     }
+    counter.periodStart = window.start;
+    counter.periodEnd = window.end;
+    counter.version = scope.version;
     return counter;
   }
 
@@ -155,7 +160,6 @@ export class InMemorySpendLedger implements SpendLedger {
       if (recurring) {
         const room = recurring.usd - counter.periodSpent - counter.reserved;
         if (room < result.usd) {
-          const window = currentWindow(recurring, Date.parse(recurring.startedAt), now);
           result = {
             usd: room,
             binding: {
@@ -164,7 +168,7 @@ export class InMemorySpendLedger implements SpendLedger {
               limitUsd: recurring.usd,
               spentUsd: counter.periodSpent,
               reservedUsd: counter.reserved,
-              resetsAt: window.end,
+              resetsAt: counter.periodEnd ?? undefined,
             },
           };
         }

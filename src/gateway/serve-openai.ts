@@ -57,15 +57,7 @@ export async function serveOpenAIJson(
   let usage: Usage | undefined;
   let out: Uint8Array | string = payload;
   if (passesThrough(target)) {
-    try {
-      usage = usageFromOpenAI((JSON.parse(Buffer.from(payload).toString('utf8')) as { usage?: never }).usage);
-    } catch {
-      throw new TollgateError(
-        'TG_ERR_PROVIDER_ERROR',
-        target.provider,
-        `${response.statusCode} with a body that is not JSON`,
-      );
-    }
+    usage = usageIn(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
   } else {
     const adapter = target.adapter;
     const translated =
@@ -80,6 +72,31 @@ export async function serveOpenAIJson(
   exchange.firstByteAt = performance.now();
   exchange.finish(200, usage);
   reply.code(200).header('content-type', 'application/json').send(out);
+}
+
+/**
+ * The `usage` object of an OpenAI response, read without parsing the rest of it: usage comes
+ * last, so only that small object is parsed however long the answer is.
+ */
+export function usageIn(text: string): Usage | undefined {
+  const at = text.lastIndexOf('"usage"');
+  if (at === -1) return undefined;
+  let open = text.indexOf(':', at) + 1;
+  while (text.charCodeAt(open) === 32 || text.charCodeAt(open) === 10 || text.charCodeAt(open) === 13) open++;
+  if (text[open] !== '{') return undefined;
+  let depth = 0;
+  for (let index = open; index < text.length; index++) {
+    const char = text.charCodeAt(index);
+    if (char === 123) depth++;
+    else if (char === 125 && --depth === 0) {
+      try {
+        return usageFromOpenAI(JSON.parse(text.slice(open, index + 1)));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Usage counted from the request and the answer, for a provider that reported none. */

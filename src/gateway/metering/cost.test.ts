@@ -29,3 +29,22 @@ describe('cost', () => {
     expect(usageFromOpenAI(null)).toBeUndefined();
   });
 });
+
+describe('usage in a raw OpenAI response', async () => {
+  const { usageIn } = await import('../serve-openai.ts');
+  it('reads the usage object without the rest, including cached tokens', () => {
+    const text = JSON.stringify({
+      id: 'x',
+      choices: [{ message: { content: 'a "usage": {"prompt_tokens": 99} trap' } }],
+      usage: { prompt_tokens: 12, completion_tokens: 3, prompt_tokens_details: { cached_tokens: 2 } },
+    });
+    expect(usageIn(text)).toEqual({ promptTokens: 12, completionTokens: 3, cachedTokens: 2 });
+    expect(usageIn('{"usage": null}')).toBeUndefined();
+    expect(usageIn('{"choices": []}')).toBeUndefined();
+    expect(usageIn('{"usage":\n {"prompt_tokens": 1}}')).toEqual({
+      promptTokens: 1,
+      completionTokens: 0,
+      cachedTokens: 0,
+    });
+  });
+});

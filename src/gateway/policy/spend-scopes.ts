@@ -14,6 +14,8 @@ const COLUMN: Record<ScopeKind, SQL> = {
   org: sql`${usageRecords.orgId}`,
 };
 
+const FIELD = { key: 'keyId', user: 'userId', project: 'projectId', org: 'orgId' } as const;
+
 export function hasSpendLimit(limit: SpendLimit | null | undefined): limit is SpendLimit {
   return !!limit && (limit.allTimeUsd != null || limit.recurring != null);
 }
@@ -40,9 +42,9 @@ export class SpendScopes {
     };
   }
 
-  /** USD spent by the scope: all time, and since `since` (ms) when given. */
+  /** USD spent by the scope: all time, and since `since` (ms) when given — written or still queued. */
   async spent(kind: ScopeKind, id: string, since: number | null): Promise<{ allTime: number; since: number }> {
-    await this.usage.flush();
+    const pending = this.usage.pendingSpend(FIELD[kind], id, since);
     const from = since === null ? null : new Date(since).toISOString();
     const [row] = await rawRows<{ all_time: number | string; since: number | string }>(
       this.db,
@@ -50,7 +52,7 @@ export class SpendScopes {
                  coalesce(sum(${usageRecords.costUsd}) filter (where ${usageRecords.time} >= ${from}::timestamptz), 0)::float8 as since
           from ${usageRecords} where ${COLUMN[kind]} = ${id}`,
     );
-    return { allTime: Number(row?.all_time ?? 0), since: Number(row?.since ?? 0) };
+    return { allTime: Number(row?.all_time ?? 0) + pending.allTime, since: Number(row?.since ?? 0) + pending.since };
   }
 }
 
