@@ -104,6 +104,40 @@ describe('tollgate CLI', { timeout: 30_000 }, () => {
     expect(credentials[0]).toMatchObject({ name: 'fake', secrets: { apiKey: 'sk-••••cret' } });
   });
 
+  it("takes each provider's fields as named flags (Azure with Entra ID here)", async () => {
+    const azure = await json([
+      'credentials',
+      'create',
+      '--name',
+      'azure-entra',
+      '--provider',
+      'azure',
+      '--auth-method',
+      'entra',
+      '--endpoint',
+      'https://example.openai.azure.com',
+      '--api-version',
+      '2024-10-21',
+      '--tenant-id',
+      'tenant-1',
+      '--client-id',
+      'client-1',
+      '--client-secret',
+      'azure-client-secret-value',
+    ]);
+    expect(azure).toMatchObject({
+      authMethod: 'entra',
+      settings: {
+        endpoint: 'https://example.openai.azure.com',
+        apiVersion: '2024-10-21',
+        tenantId: 'tenant-1',
+        clientId: 'client-1',
+      },
+    });
+    expect(JSON.stringify(azure)).not.toContain('azure-client-secret-value');
+    expect((await cli(['credentials', 'delete', 'azure-entra'])).code).toBe(0);
+  });
+
   it('publishes models with one target or several weighted ones', async () => {
     const created = await cli([
       'models',

@@ -16,21 +16,36 @@ interface Credential {
   updatedAt: string;
 }
 
-interface FieldOptions {
-  apiKey?: string;
-  baseUrl?: string;
-  organization?: string;
-  field: Record<string, string>;
-}
+/**
+ * Named shortcuts for the providers' fields (see `GET /api/v1/providers`): `--api-version`
+ * sets `apiVersion`, and so on. Any other field goes through `--field name=value`.
+ */
+const NAMED_FIELDS: Array<[flag: string, field: string, help: string]> = [
+  ['--api-key <secret>', 'apiKey', 'the provider API key (stored encrypted, shown masked)'],
+  ['--base-url <url>', 'baseUrl', 'the provider base URL, e.g. https://api.openai.com/v1'],
+  ['--organization <id>', 'organization', 'the OpenAI organization id'],
+  ['--endpoint <url>', 'endpoint', 'Azure: the resource endpoint, https://NAME.openai.azure.com'],
+  ['--api-version <version>', 'apiVersion', 'Azure: the API version, e.g. 2024-10-21'],
+  ['--deployment <name>', 'deployment', "Azure: the deployment (default: the target's upstream model)"],
+  ['--tenant-id <id>', 'tenantId', 'Azure Entra ID: the tenant'],
+  ['--client-id <id>', 'clientId', 'Azure Entra ID: the application (client) id'],
+  ['--client-secret <secret>', 'clientSecret', 'Azure Entra ID: the client secret (stored encrypted)'],
+  ['--region <region>', 'region', 'AWS Bedrock: the region, e.g. us-east-1'],
+  ['--access-key-id <id>', 'accessKeyId', 'AWS Bedrock: the access key id (stored encrypted)'],
+  ['--secret-access-key <secret>', 'secretAccessKey', 'AWS Bedrock: the secret access key (stored encrypted)'],
+  ['--session-token <token>', 'sessionToken', 'AWS Bedrock: a session token, for temporary credentials'],
+];
+
+type FieldOptions = Record<string, string | undefined> & { field: Record<string, string> };
 
 /** The `fields` object the API takes: `--field` pairs plus the named shortcuts that were given. */
 function fieldsFrom(options: FieldOptions): Record<string, string> {
-  return {
-    ...options.field,
-    ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
-    ...(options.baseUrl !== undefined && { baseUrl: options.baseUrl }),
-    ...(options.organization !== undefined && { organization: options.organization }),
-  };
+  const fields: Record<string, string> = { ...options.field };
+  for (const [, field] of NAMED_FIELDS) {
+    const value = options[field];
+    if (typeof value === 'string') fields[field] = value;
+  }
+  return fields;
 }
 
 function pairs(record: Record<string, string>): string {
@@ -54,11 +69,8 @@ function describe(credential: Credential): string {
 }
 
 function withFieldOptions(command: Command): Command {
-  return command
-    .option('--api-key <secret>', 'the provider API key (stored encrypted, shown masked)')
-    .option('--base-url <url>', 'the provider base URL, e.g. https://api.openai.com/v1')
-    .option('--organization <id>', 'the OpenAI organization id')
-    .option('--field <name=value>', "another of the provider's fields (repeatable)", collectField, {});
+  for (const [flag, , help] of NAMED_FIELDS) command.option(flag, help);
+  return command.option('--field <name=value>', "another of the provider's fields (repeatable)", collectField, {});
 }
 
 const path = (ref: string) => `/api/v1/credentials/${encodeURIComponent(ref)}`;

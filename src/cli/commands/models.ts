@@ -86,8 +86,16 @@ export function modelCommands(program: Command): void {
 
   withModelOptions(subcommand(models, 'create', 'Publish a model'))
     .requiredOption('--name <name>', 'the public model name callers send')
-    .requiredOption('--input-price <usd>', 'USD per million input tokens', nonNegativeNumber)
-    .requiredOption('--output-price <usd>', 'USD per million output tokens', nonNegativeNumber)
+    .option(
+      '--input-price <usd>',
+      'USD per million input tokens (default: from the price catalogue)',
+      nonNegativeNumber,
+    )
+    .option(
+      '--output-price <usd>',
+      'USD per million output tokens (default: from the price catalogue)',
+      nonNegativeNumber,
+    )
     .option('--cached-input-price <usd>', 'USD per million cached input tokens', nonNegativeNumber)
     .action(async (options: TargetOptions & PriceOptions & JsonOption & { name: string }) => {
       const targets = targetsFrom(options);
