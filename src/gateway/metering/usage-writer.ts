@@ -90,7 +90,8 @@ export class UsageWriter {
 
   record(row: UsageRow): void {
     this.#queue.push(row);
-    if (this.#queue.length >= this.#batchSize) void this.flush();
+    // Between timer ticks, start writing once a few batches wait; one flush drains them all.
+    if (this.#queue.length === this.#batchSize * 4) void this.flush();
   }
 
   /** Writes everything queued so far; resolves when it is in the database. */
@@ -106,6 +107,8 @@ export class UsageWriter {
       try {
         await this.#write(batch);
         this.written += batch.length;
+        // Let waiting requests run before the next batch (matters when the database shares this thread).
+        if (this.#queue.length > 0) await new Promise((resolve) => setImmediate(resolve));
       } catch (error) {
         if (this.#closed) {
           this.dropped += batch.length;
