@@ -81,9 +81,6 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     store.kind === 'postgres' ? await DatabaseInvalidation.start(db) : new LocalInvalidation();
 
   const usage = new UsageWriter(db, {
-    // PGlite runs on this thread: small batches, with the event loop let in between, keep a
-    // write from holding up requests for long. PostgreSQL works elsewhere: bigger batches.
-    batchSize: store.kind === 'pglite' ? 100 : 500,
     onError: (error, dropped) => logger.error({ err: error, dropped }, 'usage records could not be written'),
   });
   const models = new ModelRegistry(db, vault, invalidation, (error) =>

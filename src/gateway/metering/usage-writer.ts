@@ -90,8 +90,7 @@ export class UsageWriter {
 
   record(row: UsageRow): void {
     this.#queue.push(row);
-    // Between timer ticks, start writing once a few batches wait; one flush drains them all.
-    if (this.#queue.length === this.#batchSize * 4) void this.flush();
+    if (this.#queue.length === this.#batchSize) void this.flush();
   }
 
   /** Writes everything queued so far; resolves when it is in the database. */
