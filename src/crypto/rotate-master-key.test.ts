@@ -204,6 +204,15 @@ describe('the rotate-master-key command (embedded database)', () => {
     } finally {
       await store.close();
     }
+    // Nowhere in the data directory, database files included, is a secret in plaintext.
+    const files = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+        entry.isDirectory() ? files(path.join(dir, entry.name)) : [path.join(dir, entry.name)],
+      );
+    for (const file of files(dataDir)) {
+      const bytes = readFileSync(file);
+      expect(bytes.includes('-secret'), file).toBe(false);
+    }
   });
 
   it('with TOLLGATE_MASTER_KEY, leaves files alone and says where the new key must go', async () => {
