@@ -52,6 +52,8 @@ export class ModelRegistry {
   readonly #db: Db;
   readonly #vault: Vault;
   readonly #onError: (error: unknown) => void;
+  /** Each credential as last decrypted, by id. */
+  readonly #lastGood = new Map<string, { credential: ResolvedCredential; adapter: ProviderAdapter }>();
 
   constructor(db: Db, vault: Vault, invalidation: Invalidation, onError: (error: unknown) => void) {
     this.#db = db;
@@ -114,10 +116,21 @@ export class ModelRegistry {
           },
           adapter,
         });
+        this.#lastGood.set(
+          row.id,
+          credentials.get(row.id) as { credential: ResolvedCredential; adapter: ProviderAdapter },
+        );
       } catch (error) {
+        // A secret this instance cannot open (e.g. re-wrapped under a new master key before this
+        // instance restarted with it): keep serving with the last copy it could open.
         this.#onError(error);
+        const previous = this.#lastGood.get(row.id);
+        if (previous) credentials.set(row.id, previous);
       }
     }
+    // Forget credentials that were deleted: no secret stays in memory longer than needed.
+    const present = new Set(credentialRows.map((row) => row.id));
+    for (const id of this.#lastGood.keys()) if (!present.has(id)) this.#lastGood.delete(id);
     const byId = new Map<string, PublishedModel>();
     const byOrg = new Map<string, Map<string, PublishedModel>>();
     for (const row of modelRows) {
