@@ -37,6 +37,7 @@ import { sendError, toTollgateError } from './http-errors.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
 import { openStore, type Store } from './store/db.ts';
+import { dashboardRoutes } from './web.ts';
 
 export interface Tollgate {
   app: FastifyInstance;
@@ -182,6 +183,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   authRoutes(app, { db, sessions, orgId, clock: gateway.clock });
   userRoutes(app, control);
   organizationRoutes(app, control);
+  await dashboardRoutes(app);
   await app.ready();
 
   let closed: Promise<void> | undefined;

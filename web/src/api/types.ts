@@ -1,0 +1,195 @@
+/** Shapes of the admin API's answers, as the dashboard uses them. */
+
+export type Role = 'owner' | 'admin' | 'member' | 'viewer';
+export type KeyStatus = 'active' | 'disabled' | 'revoked';
+export type WindowUnit = 'hour' | 'day' | 'week' | 'month';
+export type PriceTier = 'free' | 'paid';
+
+export interface Me {
+  user: { id: string; email: string; name: string | null; role: Role };
+  organization: { id: string; name: string };
+  csrfToken: string;
+}
+
+export interface SpendLimit {
+  allTimeUsd?: number | null;
+  recurring?: { usd: number; count: number; unit: WindowUnit; startedAt: string } | null;
+}
+
+export interface SpendReport {
+  allTimeUsd: number;
+  period: { start: string; end: string; spentUsd: number } | null;
+}
+
+export interface AccessRules {
+  allowModels?: string[];
+  denyModels?: string[];
+  allowProviders?: string[];
+  denyProviders?: string[];
+  allowPricing?: PriceTier[];
+  denyPricing?: PriceTier[];
+  maxInputPrice?: number | null;
+  maxOutputPrice?: number | null;
+}
+
+export interface RateLimits {
+  rpm?: number | null;
+  tpm?: number | null;
+  maxParallel?: number | null;
+}
+
+export interface ApiKey {
+  id: string;
+  name: string;
+  preview: string;
+  status: KeyStatus;
+  projectId: string;
+  project: string;
+  ownerUserId: string | null;
+  metadata: Record<string, string>;
+  rules: AccessRules;
+  hasRules: boolean;
+  spendLimit: SpendLimit;
+  rateLimits: RateLimits;
+  spend?: SpendReport;
+  createdAt: string;
+  createdBy: string | null;
+  updatedAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+  rotatedGraceEndsAt: string | null;
+}
+
+/** Creation and rotation answer with the key itself, once. */
+export interface ApiKeyWithSecret extends ApiKey {
+  key: string;
+}
+
+export interface Project {
+  id: string;
+  name: string;
+  plan: 'free' | 'pro' | 'enterprise';
+  keyLimit: number | null;
+  keyLimitOverride: number | null;
+  keysUsed: number;
+  keysUsage: string;
+  canCreateKey: boolean;
+  keysPerUser: number | null;
+  spendLimit: SpendLimit;
+  spend?: SpendReport;
+  createdAt: string;
+}
+
+export interface CredentialField {
+  name: string;
+  label: string;
+  secret: boolean;
+  required: boolean;
+  default?: string;
+}
+
+export interface AuthMethod {
+  id: string;
+  label: string;
+  fields: CredentialField[];
+}
+
+export interface Provider {
+  id: string;
+  label: string;
+  format: string;
+  authMethods: AuthMethod[];
+  endpoints: string[];
+}
+
+export interface Credential {
+  id: string;
+  name: string;
+  provider: string;
+  authMethod: string;
+  secrets: Record<string, string>;
+  settings: Record<string, string>;
+  models: string[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface ModelTarget {
+  credentialId: string;
+  credential: string;
+  provider: string;
+  upstreamModel: string;
+  weight: number;
+  priority: number;
+  timeoutMs: number | null;
+}
+
+export interface Model {
+  id: string;
+  name: string;
+  inputPrice: number;
+  outputPrice: number;
+  cachedInputPrice: number | null;
+  retries: number;
+  maxOutputTokens: number | null;
+  targets: ModelTarget[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface UsageRecord {
+  id: number;
+  time: string;
+  requestId: string;
+  projectId: string | null;
+  keyId: string | null;
+  keyName: string | null;
+  userId: string | null;
+  endpoint: string;
+  model: string | null;
+  provider: string | null;
+  upstreamModel: string | null;
+  status: number;
+  errorCode: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  costUsd: number;
+  latencyMs: number;
+  ttftMs: number | null;
+  streamed: boolean;
+}
+
+export interface UsageTotals {
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  costUsd: number;
+}
+
+export interface UsagePage {
+  records: UsageRecord[];
+  totals: UsageTotals;
+  nextCursor: number | null;
+}
+
+export interface Member {
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  spendLimit: SpendLimit;
+  spend?: SpendReport;
+  createdAt: string;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  slug: string;
+  spendLimit: SpendLimit;
+  spend: SpendReport | null;
+  createdAt: string;
+}

@@ -1,0 +1,166 @@
+import { Button, SimpleGrid, Text } from '@mantine/core';
+import { IconChartBar, IconDownload } from '@tabler/icons-react';
+import { useQuery } from '@tanstack/react-query';
+import { getRouteApi, useNavigate } from '@tanstack/react-router';
+import { useMemo, useState } from 'react';
+import { type UsageFilters as Filters, keys, useUsagePage } from '../../api/queries.ts';
+import { EmptyState } from '../../components/empty-state.tsx';
+import { notifyError } from '../../components/notify.ts';
+import { PageHeader } from '../../components/page-header.tsx';
+import { ErrorState, Loading } from '../../components/query-state.tsx';
+import { StatCard } from '../../components/stat-card.tsx';
+import { download, usageCsv } from '../../lib/csv.ts';
+import { formatCompact, formatInteger, formatMs, formatPercent, formatUsd } from '../../lib/format.ts';
+import { fetchRecords } from '../../lib/sample.ts';
+import { percentile, toBuckets } from '../../lib/stats.ts';
+import { DEFAULT_RANGE, RANGES, type UsageSearch } from './search.ts';
+import { UsageCharts } from './usage-charts.tsx';
+import { UsageFilters } from './usage-filters.tsx';
+import { UsageHistory } from './usage-history.tsx';
+
+const route = getRouteApi('/signed-in/usage');
+/** Records read in the browser for charts and percentiles. */
+const SAMPLE = 5000;
+/** Records a CSV export may hold. */
+const EXPORT_CAP = 100_000;
+const PAGE = 25;
+
+export function UsagePage() {
+  const search = route.useSearch();
+  const navigate = useNavigate();
+  const range = search.range ?? DEFAULT_RANGE;
+  const filters: Filters = useMemo(
+    () => ({
+      key: search.key,
+      project: search.project,
+      model: search.model,
+      provider: search.provider,
+      status: search.status,
+      since: range,
+    }),
+    [search.key, search.project, search.model, search.provider, search.status, range],
+  );
+  // Cursors of the pages seen so far; the first page has none.
+  const [cursors, setCursors] = useState<Array<number | undefined>>([undefined]);
+  const [exporting, setExporting] = useState(false);
+  const page = cursors.length - 1;
+  const history = useUsagePage(filters, cursors[page], PAGE);
+  const sample = useQuery({
+    queryKey: [...keys.usage, 'sample', filters],
+    queryFn: async () => {
+      const until = Date.now();
+      const result = await fetchRecords(filters, SAMPLE);
+      const rangeMs = RANGES.find((candidate) => candidate.value === range)?.ms ?? 0;
+      return { ...result, ...toBuckets(result.records, until - rangeMs, until) };
+    },
+  });
+
+  const setSearch = (next: UsageSearch) => {
+    setCursors([undefined]);
+    void navigate({ to: '/usage', search: next, replace: true });
+  };
+
+  async function exportCsv() {
+    setExporting(true);
+    try {
+      const { records, truncated } = await fetchRecords(filters, EXPORT_CAP);
+      download(`tollgate-usage-${new Date().toISOString().slice(0, 19).replaceAll(':', '-')}.csv`, usageCsv(records));
+      if (truncated)
+        notifyError(
+          new Error(`The export holds the latest ${formatInteger(EXPORT_CAP)} records only.`),
+          'Export cut short',
+        );
+    } catch (error) {
+      notifyError(error, 'Export failed');
+    } finally {
+      setExporting(false);
+    }
+  }
+
+  const totals = history.data?.totals;
+  const latencies = (sample.data?.records ?? []).map((record) => record.latencyMs);
+  const p50 = percentile(latencies, 50);
+  const p95 = percentile(latencies, 95);
+  const empty = totals?.requests === 0;
+
+  return (
+    <>
+      <PageHeader
+        title="Usage"
+        description="Every request through the gateway: who made it, which model answered, what it cost."
+        actions={
+          <Button
+            variant="default"
+            leftSection={<IconDownload size={16} />}
+            onClick={exportCsv}
+            loading={exporting}
+            disabled={empty}
+          >
+            Export CSV
+          </Button>
+        }
+      />
+      <UsageFilters search={search} range={range} onChange={setSearch} />
+      {history.error ? (
+        <ErrorState error={history.error} onRetry={() => history.refetch()} />
+      ) : (
+        <>
+          <SimpleGrid cols={{ base: 1, xs: 2, md: 3, xl: 6 }} spacing="md" mb="md">
+            <StatCard label="Requests" loading={!totals} value={formatInteger(totals?.requests ?? 0)} />
+            <StatCard
+              label="Errors"
+              loading={!totals}
+              value={formatInteger(totals?.errors ?? 0)}
+              hint={totals?.requests ? `${formatPercent(totals.errors / totals.requests)} of requests` : undefined}
+            />
+            <StatCard
+              label="Input tokens"
+              loading={!totals}
+              value={formatCompact(totals?.promptTokens ?? 0)}
+              hint={totals?.cachedTokens ? `${formatCompact(totals.cachedTokens)} cached` : undefined}
+            />
+            <StatCard label="Output tokens" loading={!totals} value={formatCompact(totals?.completionTokens ?? 0)} />
+            <StatCard label="Cost" loading={!totals} value={formatUsd(totals?.costUsd ?? 0)} />
+            <StatCard
+              label="Latency p50 / p95"
+              loading={sample.isPending}
+              value={p50 === undefined ? '—' : `${formatMs(p50)} / ${formatMs(p95)}`}
+              hint={
+                sample.data?.truncated ? `From the latest ${formatInteger(SAMPLE)} requests` : 'Gateway to last byte'
+              }
+            />
+          </SimpleGrid>
+          {empty ? (
+            <EmptyState icon={<IconChartBar size={24} />} title="No requests in this range">
+              Widen the time range or clear the filters. Requests made with any API key show up here within a second.
+            </EmptyState>
+          ) : (
+            <>
+              {sample.data && <UsageCharts buckets={sample.data.buckets} size={sample.data.size} />}
+              {sample.data?.truncated && (
+                <Text size="xs" c="dimmed" mt={-8} mb="md">
+                  Charts and percentiles show the latest {formatInteger(SAMPLE)} requests in the range; the totals above
+                  count all of them.
+                </Text>
+              )}
+              {history.data ? (
+                <UsageHistory
+                  records={history.data.records}
+                  page={page}
+                  pageSize={PAGE}
+                  total={history.data.totals.requests}
+                  hasOlder={history.data.nextCursor !== null}
+                  loading={history.isFetching}
+                  onNewer={() => setCursors((list) => list.slice(0, -1))}
+                  onOlder={() => setCursors((list) => [...list, history.data?.nextCursor ?? undefined])}
+                />
+              ) : (
+                <Loading />
+              )}
+            </>
+          )}
+        </>
+      )}
+    </>
+  );
+}
