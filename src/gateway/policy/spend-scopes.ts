@@ -1,4 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
+import { coalescedReload } from '../../coord/coalesced-reload.ts';
 import type { Invalidation } from '../../coord/invalidation.ts';
 import type { LimitedScope } from '../../coord/spend-ledger.ts';
 import { type Db, rawRows } from '../../store/db.ts';
@@ -62,8 +63,6 @@ export class SpendScopes {
  */
 export class ScopeLimits {
   #scopes = new Map<string, LimitedScope>();
-  #reloading: Promise<void> | undefined;
-  #again = false;
 
   constructor(
     private readonly db: Db,
@@ -81,21 +80,10 @@ export class ScopeLimits {
   }
 
   /** Reloads; a call made while a load runs loads again after it, so no change is missed. */
-  reload(): Promise<void> {
-    if (this.#reloading) {
-      this.#again = true;
-      return this.#reloading;
-    }
-    this.#reloading = (async () => {
-      do {
-        this.#again = false;
-        await this.#load().catch(this.onError);
-      } while (this.#again);
-    })().finally(() => {
-      this.#reloading = undefined;
-    });
-    return this.#reloading;
-  }
+  readonly reload = coalescedReload(
+    () => this.#load(),
+    (error) => this.onError(error),
+  );
 
   async #load(): Promise<void> {
     const limited = sql`spend_limit <> '{}'::jsonb`;

@@ -1,4 +1,5 @@
 import { asc } from 'drizzle-orm';
+import { coalescedReload } from '../../coord/coalesced-reload.ts';
 import type { Invalidation } from '../../coord/invalidation.ts';
 import type { Vault } from '../../crypto/vault.ts';
 import type { Db } from '../../store/db.ts';
@@ -47,8 +48,6 @@ export interface PublishedModel {
  */
 export class ModelRegistry {
   #byOrg = new Map<string, Map<string, PublishedModel>>();
-  #reloading: Promise<void> | undefined;
-  #again = false;
   readonly #db: Db;
   readonly #vault: Vault;
   readonly #onError: (error: unknown) => void;
@@ -73,25 +72,12 @@ export class ModelRegistry {
   }
 
   /** Reloads from the database; concurrent calls coalesce, and a call during a load loads again after. */
-  reload(): Promise<void> {
-    if (this.#reloading) {
-      this.#again = true;
-      return this.#reloading;
-    }
-    this.#reloading = (async () => {
-      do {
-        this.#again = false;
-        try {
-          this.#byOrg = await this.#load();
-        } catch (error) {
-          this.#onError(error);
-        }
-      } while (this.#again);
-    })().finally(() => {
-      this.#reloading = undefined;
-    });
-    return this.#reloading;
-  }
+  readonly reload = coalescedReload(
+    async () => {
+      this.#byOrg = await this.#load();
+    },
+    (error) => this.#onError(error),
+  );
 
   async #load(): Promise<Map<string, Map<string, PublishedModel>>> {
     const [modelRows, targetRows, credentialRows] = await Promise.all([
