@@ -57,7 +57,11 @@ export async function serveOpenAIJson(
   let usage: Usage | undefined;
   let out: Uint8Array | string = payload;
   if (passesThrough(target)) {
-    usage = usageIn(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8'));
+    // Usage comes last: decode only the end of a long answer, the whole only if it is not there.
+    const bytes = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    usage =
+      usageIn(bytes.subarray(Math.max(0, bytes.length - 4096)).toString('utf8')) ??
+      (bytes.length > 4096 ? usageIn(bytes.toString('utf8')) : undefined);
   } else {
     const adapter = target.adapter;
     const translated =
