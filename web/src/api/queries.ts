@@ -1,6 +1,20 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { get } from './client.ts';
-import type { ApiKey, Credential, Me, Member, Model, Organization, Project, Provider, UsagePage } from './types.ts';
+import type {
+  ApiKey,
+  Credential,
+  Me,
+  Member,
+  Model,
+  Organization,
+  Project,
+  Provider,
+  UsageBucketSize,
+  UsageDimension,
+  UsagePage,
+  UsageSeries,
+  UsageTop,
+} from './types.ts';
 
 /** One place for query keys, so that a change can refresh every view of the same thing. */
 export const keys = {
@@ -73,4 +87,26 @@ export const useUsagePage = (filters: UsageFilters, cursor: number | undefined, 
     queryKey: [...keys.usage, 'page', filters, cursor, limit],
     queryFn: () => get<UsagePage>('/api/v1/usage', { ...filters, cursor, limit }),
     placeholderData: keepPreviousData,
+  });
+
+/** The totals alone (sums and latency percentiles) for the filters, over every matching record. */
+export const useUsageTotals = (filters: UsageFilters) =>
+  useQuery({
+    queryKey: [...keys.usage, 'totals', filters],
+    queryFn: async () => (await get<UsagePage>('/api/v1/usage', { ...filters, limit: 1 })).totals,
+  });
+
+/** Requests, errors, tokens, cost and latency per time bucket, computed by Tollgate. */
+export const useUsageSeries = (filters: UsageFilters, bucket: UsageBucketSize) =>
+  useQuery({
+    queryKey: [...keys.usage, 'series', filters, bucket],
+    queryFn: () => get<UsageSeries>('/api/v1/usage/series', { ...filters, bucket }),
+    placeholderData: keepPreviousData,
+  });
+
+/** The costliest keys, models, providers or projects for the filters. */
+export const useUsageTop = (by: UsageDimension, filters: UsageFilters, limit = 10) =>
+  useQuery({
+    queryKey: [...keys.usage, 'top', by, filters, limit],
+    queryFn: async () => (await get<UsageTop>('/api/v1/usage/top', { ...filters, by, limit })).rows,
   });

@@ -167,6 +167,35 @@ export interface UsageTotals {
   completionTokens: number;
   cachedTokens: number;
   costUsd: number;
+  /** Interpolated percentiles of latency; null without requests. */
+  latencyP50Ms: number | null;
+  latencyP95Ms: number | null;
+}
+
+export type UsageBucketSize = '5m' | '1h' | '1d';
+
+/** GET /api/v1/usage/series: every bucket from `since` to `until`, empty ones included. */
+export interface UsageSeries {
+  bucket: UsageBucketSize;
+  since: string | null;
+  until: string;
+  buckets: Array<UsageTotals & { start: string }>;
+}
+
+export type UsageDimension = 'key' | 'model' | 'provider' | 'project';
+
+/** GET /api/v1/usage/top: the costliest keys, models, providers or projects. */
+export interface UsageTop {
+  by: UsageDimension;
+  rows: Array<{
+    /** null for requests without one, e.g. refused before a key was known. */
+    id: string | null;
+    name: string | null;
+    requests: number;
+    promptTokens: number;
+    completionTokens: number;
+    costUsd: number;
+  }>;
 }
 
 export interface UsagePage {

@@ -2,11 +2,7 @@ import { get } from '../api/client.ts';
 import type { UsageFilters } from '../api/queries.ts';
 import type { UsagePage, UsageRecord } from '../api/types.ts';
 
-/**
- * Pages through usage records for the filters, newest first, up to `cap` records.
- * Charts, rankings and latency percentiles are computed from these in the browser until the
- * admin API offers time series and percentiles of its own.
- */
+/** Pages through usage records for the filters, newest first, up to `cap` records (for CSV export). */
 export async function fetchRecords(
   filters: UsageFilters,
   cap: number,

@@ -1,40 +1,54 @@
 import { Alert, Button, Grid, Group, Paper, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { IconArrowRight, IconInfoCircle } from '@tabler/icons-react';
-import { useQuery } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { useMemo } from 'react';
-import { keys, useApiKeys, useModels, useOrganization } from '../api/queries.ts';
+import { useApiKeys, useModels, useOrganization, useUsageTop, useUsageTotals } from '../api/queries.ts';
+import type { UsageTop } from '../api/types.ts';
 import { usePermissions, useSession } from '../auth/session.ts';
 import { PageHeader } from '../components/page-header.tsx';
 import { ErrorState } from '../components/query-state.tsx';
 import { RankedList } from '../components/ranked-list.tsx';
 import { StatCard } from '../components/stat-card.tsx';
 import { formatCompact, formatDate, formatInteger, formatPercent, formatUsd } from '../lib/format.ts';
-import { fetchRecords } from '../lib/sample.ts';
-import { rank } from '../lib/stats.ts';
+import type { Ranked } from '../lib/stats.ts';
 
-/** Records read to rank keys and models; the totals always cover the whole period. */
-const SAMPLE = 5000;
+/** How many keys and models the overview ranks. */
+const TOP = 5;
 
 function monthStart(): Date {
   const now = new Date();
   return new Date(now.getFullYear(), now.getMonth(), 1);
 }
 
+/** Rows of /api/v1/usage/top as the ranked list shows them; names told apart when two are alike. */
+function ranked(rows: UsageTop['rows'] | undefined, unnamed: string): Ranked[] {
+  const list = rows ?? [];
+  const counts = new Map<string, number>();
+  for (const row of list) counts.set(row.name ?? unnamed, (counts.get(row.name ?? unnamed) ?? 0) + 1);
+  return list.map((row) => {
+    const name = row.name ?? unnamed;
+    return {
+      name: (counts.get(name) ?? 0) > 1 && row.id ? `${name} (${row.id.slice(0, 8)})` : name,
+      requests: row.requests,
+      cost: row.costUsd,
+      tokens: row.promptTokens + row.completionTokens,
+    };
+  });
+}
+
 export function OverviewPage() {
   const me = useSession();
   const can = usePermissions();
   const since = useMemo(() => monthStart(), []);
-  const usage = useQuery({
-    queryKey: [...keys.usage, 'overview', since.toISOString()],
-    queryFn: () => fetchRecords({ since: since.toISOString() }, SAMPLE),
-  });
+  const period = useMemo(() => ({ since: since.toISOString() }), [since]);
+  const usage = useUsageTotals(period);
+  const topKeys = useUsageTop('key', period, TOP);
+  const topModels = useUsageTop('model', period, TOP);
   const apiKeys = useApiKeys();
   const models = useModels();
   const organization = useOrganization(can.seeAdminPages);
 
-  const totals = usage.data?.totals;
-  const records = usage.data?.records ?? [];
+  const totals = usage.data;
   const errorRate = totals && totals.requests > 0 ? totals.errors / totals.requests : 0;
   const activeKeys = (apiKeys.data ?? []).filter((key) => key.status === 'active').length;
   const orgPeriod = organization.data?.spend?.period;
@@ -45,7 +59,7 @@ export function OverviewPage() {
     <>
       <PageHeader
         title={`Welcome${me.user.name ? `, ${me.user.name}` : ''}`}
-        description={`${can.manage ? 'Your organisation' : 'Your keys'} since ${formatDate(since.toISOString())}.`}
+        description={`${can.manage ? 'Your organisation' : 'Your keys'} this month, since ${formatDate(since.toISOString())}.`}
       />
       {firstSteps && (
         <Alert icon={<IconInfoCircle size={18} />} mb="lg" title="Getting started" variant="light">
@@ -98,25 +112,28 @@ export function OverviewPage() {
       </SimpleGrid>
       <Grid gap="md">
         <Grid.Col span={{ base: 12, md: 6 }}>
-          <RankedList
-            title="Top keys by spend"
-            items={rank(records, (record) => record.keyName)}
-            empty="No requests this month yet."
-          />
+          {topKeys.error ? (
+            <ErrorState error={topKeys.error} onRetry={() => topKeys.refetch()} />
+          ) : (
+            <RankedList
+              title="Top keys by spend"
+              items={ranked(topKeys.data, '(no key)')}
+              empty="No requests this month yet."
+            />
+          )}
         </Grid.Col>
         <Grid.Col span={{ base: 12, md: 6 }}>
-          <RankedList
-            title="Top models by spend"
-            items={rank(records, (record) => record.model)}
-            empty="No requests this month yet."
-          />
+          {topModels.error ? (
+            <ErrorState error={topModels.error} onRetry={() => topModels.refetch()} />
+          ) : (
+            <RankedList
+              title="Top models by spend"
+              items={ranked(topModels.data, '(no model)')}
+              empty="No requests this month yet."
+            />
+          )}
         </Grid.Col>
       </Grid>
-      {usage.data?.truncated && (
-        <Text size="xs" c="dimmed" mt="xs">
-          Rankings use the latest {formatInteger(SAMPLE)} requests of the month; totals cover all of them.
-        </Text>
-      )}
       <Paper withBorder radius="md" p="md" mt="md">
         <Group justify="space-between">
           <div>

@@ -1,3 +1,5 @@
+import type { UsageBucketSize } from '../../api/types.ts';
+
 /** The usage page's filters live in the URL, so that a filtered view can be linked and reloaded. */
 export interface UsageSearch {
   key?: string;
@@ -8,13 +10,14 @@ export interface UsageSearch {
   range?: RangeId;
 }
 
+/** The time ranges offered, each with the size of its chart buckets (Tollgate bins them). */
 export const RANGES = [
-  { value: '1h', label: '1 hour', ms: 3_600_000 },
-  { value: '24h', label: '24 hours', ms: 86_400_000 },
-  { value: '7d', label: '7 days', ms: 7 * 86_400_000 },
-  { value: '30d', label: '30 days', ms: 30 * 86_400_000 },
-  { value: '90d', label: '90 days', ms: 90 * 86_400_000 },
-] as const;
+  { value: '1h', label: '1 hour', bucket: '5m' },
+  { value: '24h', label: '24 hours', bucket: '1h' },
+  { value: '7d', label: '7 days', bucket: '1h' },
+  { value: '30d', label: '30 days', bucket: '1d' },
+  { value: '90d', label: '90 days', bucket: '1d' },
+] as const satisfies ReadonlyArray<{ value: string; label: string; bucket: UsageBucketSize }>;
 export type RangeId = (typeof RANGES)[number]['value'];
 export const DEFAULT_RANGE: RangeId = '7d';
 

@@ -1,17 +1,14 @@
-import { AreaChart, BarChart } from '@mantine/charts';
+import { AreaChart, BarChart, LineChart } from '@mantine/charts';
 import { Paper, SimpleGrid, Title } from '@mantine/core';
 import type { ReactNode } from 'react';
-import { formatCompact, formatUsd } from '../../lib/format.ts';
-import type { Bucket } from '../../lib/stats.ts';
+import type { UsageBucketSize, UsageSeries } from '../../api/types.ts';
+import { formatCompact, formatMs, formatUsd } from '../../lib/format.ts';
 
-const DAY = 86_400_000;
-
-function label(time: number, size: number): string {
-  const date = new Date(time);
-  if (size >= DAY) return date.toLocaleDateString(undefined, { month: 'short', day: 'numeric' });
-  if (size >= 3_600_000 * 3) {
-    return date.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit' });
-  }
+/** Tollgate's day buckets start at midnight UTC, so days are named in UTC. */
+function label(start: string, bucket: UsageBucketSize): string {
+  const date = new Date(start);
+  if (bucket === '1d') return date.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+  if (bucket === '1h') return date.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit' });
   return date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }
 
@@ -26,18 +23,21 @@ function ChartCard({ title, children }: { title: string; children: ReactNode }) 
   );
 }
 
-export function UsageCharts({ buckets, size }: { buckets: Bucket[]; size: number }) {
-  const data = buckets.map((bucket) => ({
-    time: label(bucket.time, size),
+/** Requests, tokens, cost and latency over time, as Tollgate sums them per bucket. */
+export function UsageCharts({ series }: { series: UsageSeries }) {
+  const data = series.buckets.map((bucket) => ({
+    time: label(bucket.start, series.bucket),
     Requests: bucket.requests - bucket.errors,
     Errors: bucket.errors,
-    Input: bucket.inputTokens,
-    Output: bucket.outputTokens,
-    Cost: Number(bucket.cost.toFixed(6)),
+    Input: bucket.promptTokens,
+    Output: bucket.completionTokens,
+    Cost: Number(bucket.costUsd.toFixed(6)),
+    p50: bucket.latencyP50Ms,
+    p95: bucket.latencyP95Ms,
   }));
   const common = { h: 200, dataKey: 'time', withLegend: true, tickLine: 'none', gridAxis: 'y' } as const;
   return (
-    <SimpleGrid cols={{ base: 1, lg: 3 }} spacing="md" mb="md">
+    <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md" mb="md">
       <ChartCard title="Requests">
         <BarChart
           {...common}
@@ -74,6 +74,21 @@ export function UsageCharts({ buckets, size }: { buckets: Bucket[]; size: number
           series={[{ name: 'Cost', color: 'teal.6' }]}
           valueFormatter={formatUsd}
           withDots={false}
+        />
+      </ChartCard>
+      <ChartCard title="Latency">
+        <LineChart
+          {...common}
+          data={data}
+          curveType="monotone"
+          series={[
+            { name: 'p50', color: 'blue.6' },
+            { name: 'p95', color: 'orange.6' },
+          ]}
+          valueFormatter={formatMs}
+          // Buckets without requests have no latency: the line joins the buckets around them,
+          // and dots show where there were requests (a lone bucket would draw no line).
+          dotProps={{ r: 2 }}
         />
       </ChartCard>
     </SimpleGrid>

@@ -1,9 +1,8 @@
-import { Button, SimpleGrid, Text } from '@mantine/core';
+import { Box, Button, SimpleGrid } from '@mantine/core';
 import { IconChartBar, IconDownload } from '@tabler/icons-react';
-import { useQuery } from '@tanstack/react-query';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useMemo, useState } from 'react';
-import { type UsageFilters as Filters, keys, useUsagePage } from '../../api/queries.ts';
+import { type UsageFilters as Filters, useUsagePage, useUsageSeries } from '../../api/queries.ts';
 import { EmptyState } from '../../components/empty-state.tsx';
 import { notifyError } from '../../components/notify.ts';
 import { PageHeader } from '../../components/page-header.tsx';
@@ -12,15 +11,12 @@ import { StatCard } from '../../components/stat-card.tsx';
 import { download, usageCsv } from '../../lib/csv.ts';
 import { formatCompact, formatInteger, formatMs, formatPercent, formatUsd } from '../../lib/format.ts';
 import { fetchRecords } from '../../lib/sample.ts';
-import { percentile, toBuckets } from '../../lib/stats.ts';
 import { DEFAULT_RANGE, RANGES, type UsageSearch } from './search.ts';
 import { UsageCharts } from './usage-charts.tsx';
 import { UsageFilters } from './usage-filters.tsx';
 import { UsageHistory } from './usage-history.tsx';
 
 const route = getRouteApi('/signed-in/usage');
-/** Records read in the browser for charts and percentiles. */
-const SAMPLE = 5000;
 /** Records a CSV export may hold. */
 const EXPORT_CAP = 100_000;
 const PAGE = 25;
@@ -29,6 +25,7 @@ export function UsagePage() {
   const search = route.useSearch();
   const navigate = useNavigate();
   const range = search.range ?? DEFAULT_RANGE;
+  const bucket = RANGES.find((candidate) => candidate.value === range)?.bucket ?? '1h';
   const filters: Filters = useMemo(
     () => ({
       key: search.key,
@@ -44,16 +41,10 @@ export function UsagePage() {
   const [cursors, setCursors] = useState<Array<number | undefined>>([undefined]);
   const [exporting, setExporting] = useState(false);
   const page = cursors.length - 1;
+  // Totals (with latency percentiles) come with every page of the history; the charts from
+  // Tollgate's time series. Both cover every matching request.
   const history = useUsagePage(filters, cursors[page], PAGE);
-  const sample = useQuery({
-    queryKey: [...keys.usage, 'sample', filters],
-    queryFn: async () => {
-      const until = Date.now();
-      const result = await fetchRecords(filters, SAMPLE);
-      const rangeMs = RANGES.find((candidate) => candidate.value === range)?.ms ?? 0;
-      return { ...result, ...toBuckets(result.records, until - rangeMs, until) };
-    },
-  });
+  const series = useUsageSeries(filters, bucket);
 
   const setSearch = (next: UsageSearch) => {
     setCursors([undefined]);
@@ -78,9 +69,6 @@ export function UsagePage() {
   }
 
   const totals = history.data?.totals;
-  const latencies = (sample.data?.records ?? []).map((record) => record.latencyMs);
-  const p50 = percentile(latencies, 50);
-  const p95 = percentile(latencies, 95);
   const empty = totals?.requests === 0;
 
   return (
@@ -123,11 +111,13 @@ export function UsagePage() {
             <StatCard label="Cost" loading={!totals} value={formatUsd(totals?.costUsd ?? 0)} />
             <StatCard
               label="Latency p50 / p95"
-              loading={sample.isPending}
-              value={p50 === undefined ? '—' : `${formatMs(p50)} / ${formatMs(p95)}`}
-              hint={
-                sample.data?.truncated ? `From the latest ${formatInteger(SAMPLE)} requests` : 'Gateway to last byte'
+              loading={!totals}
+              value={
+                totals?.latencyP50Ms === null || totals?.latencyP50Ms === undefined
+                  ? '—'
+                  : `${formatMs(totals.latencyP50Ms)} / ${formatMs(totals.latencyP95Ms)}`
               }
+              hint="Gateway to last byte"
             />
           </SimpleGrid>
           {empty ? (
@@ -136,12 +126,12 @@ export function UsagePage() {
             </EmptyState>
           ) : (
             <>
-              {sample.data && <UsageCharts buckets={sample.data.buckets} size={sample.data.size} />}
-              {sample.data?.truncated && (
-                <Text size="xs" c="dimmed" mt={-8} mb="md">
-                  Charts and percentiles show the latest {formatInteger(SAMPLE)} requests in the range; the totals above
-                  count all of them.
-                </Text>
+              {series.error ? (
+                <Box mb="md">
+                  <ErrorState error={series.error} onRetry={() => series.refetch()} />
+                </Box>
+              ) : (
+                series.data && <UsageCharts series={series.data} />
               )}
               {history.data ? (
                 <UsageHistory
