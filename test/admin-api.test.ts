@@ -147,6 +147,29 @@ describe.each(backends())('admin API on $name', (backend) => {
     expect(unknown.body.error.message).toMatch(/no price is known for openai\/my-own-model/);
   });
 
+  it('refuses credential changes on an instance whose master key was rotated away', async () => {
+    const { settings } = await import('../src/store/schema.ts');
+    const { eq } = await import('drizzle-orm');
+    const db = tg.tollgate.store.db;
+    const [check] = await db.select().from(settings).where(eq(settings.key, 'master_key_check'));
+    await db.update(settings).set({ value: 'another-key-check' }).where(eq(settings.key, 'master_key_check'));
+    try {
+      const refused = await tg.admin('POST', '/api/v1/credentials', {
+        name: 'late',
+        provider: 'openai',
+        fields: { apiKey: SECRET },
+      });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error.message).toMatch(/out-of-date master key/);
+    } finally {
+      await db.update(settings).set({ value: check!.value }).where(eq(settings.key, 'master_key_check'));
+    }
+    expect(
+      (await tg.admin('POST', '/api/v1/credentials', { name: 'late', provider: 'openai', fields: { apiKey: SECRET } }))
+        .status,
+    ).toBe(201);
+  });
+
   it('holds a project to its key limit, even when keys are created at once', async () => {
     const project = await tg.admin('POST', '/api/v1/projects', { name: 'small', keyLimit: 3 });
     expect(project.status).toBe(201);

@@ -6,7 +6,13 @@ import { TollgateError } from '../errors.ts';
 import { authMethod, PROVIDERS, providerSpec } from '../gateway/providers/registry.ts';
 import type { AuthMethod } from '../gateway/providers/types.ts';
 import type { Db } from '../store/db.ts';
-import { type CredentialRow, models, modelTargets, providerCredentials } from '../store/schema.ts';
+import {
+  type CredentialRow,
+  settings as instanceSettings,
+  models,
+  modelTargets,
+  providerCredentials,
+} from '../store/schema.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 
 const Fields = Type.Record(Type.String(), Type.String({ maxLength: 10_000 }));
@@ -80,6 +86,20 @@ function splitFields(method: AuthMethod, provider: string, fields: Record<string
 
 function without(record: Record<string, string>, names: string[]): Record<string, string> {
   return Object.fromEntries(Object.entries(record).filter(([name]) => !names.includes(name)));
+}
+
+/**
+ * After `tollgate rotate-master-key`, an instance not yet restarted still holds the old key:
+ * a secret it wrote could not be read by the others. Such an instance refuses to write one.
+ */
+async function requireCurrentMasterKey(ctx: ControlContext): Promise<void> {
+  const [row] = await ctx.db.select().from(instanceSettings).where(eq(instanceSettings.key, 'master_key_check'));
+  if (row && row.value !== ctx.vault.checkValue()) {
+    throw new TollgateError(
+      'TG_ERR_CONFLICT',
+      'This Tollgate instance holds an out-of-date master key (it was rotated): restart it with the new TOLLGATE_MASTER_KEY before changing credentials',
+    );
+  }
 }
 
 function preview(secrets: Record<string, string>): Record<string, string> {
@@ -168,6 +188,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
           `${provider} has no auth method "${request.body.authMethod}"`,
         );
       const { secrets, settings } = splitFields(method, provider, fields, false);
+      await requireCurrentMasterKey(ctx);
       const id = crypto.randomUUID();
       const [row] = await ctx.db
         .insert(providerCredentials)
@@ -206,6 +227,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
       if (!method)
         throw new TollgateError('TG_ERR_INVALID_REQUEST', `provider ${current.provider} is no longer supported`);
       const changed = splitFields(method, current.provider, request.body.fields ?? {}, true);
+      await requireCurrentMasterKey(ctx);
       const secrets = {
         ...ctx.vault.decrypt<Record<string, string>>(current.secretCiphertext, current.id),
         ...changed.secrets,
