@@ -43,6 +43,8 @@ export interface Tollgate {
   app: FastifyInstance;
   store: Store;
   gateway: GatewayContext;
+  /** Production (NODE_ENV=production or PostgreSQL) without TOLLGATE_MASTER_KEY: say so loudly. */
+  masterKeyWarning: boolean;
   /** Set on the very first start without TOLLGATE_ADMIN_TOKEN: shown once, never stored. */
   firstRunAdminToken: string | undefined;
   /** Set while no owner exists: the one-time token of the set-up link. */
@@ -62,7 +64,8 @@ export interface TollgateOptions {
 export async function createTollgate(config: Config, options: TollgateOptions = {}): Promise<Tollgate> {
   const logger = options.logger ?? createLogger(config);
   const master = resolveMasterKey(config);
-  if (master.source === 'file' && (config.production || config.databaseUrl)) {
+  const masterKeyWarning = master.source === 'file' && (config.production || config.databaseUrl !== undefined);
+  if (masterKeyWarning) {
     logger.warn(
       'TOLLGATE_MASTER_KEY is not set: provider secrets are encrypted under a key file in the data directory. Set TOLLGATE_MASTER_KEY in production.',
     );
@@ -198,5 +201,14 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     })();
     return closed;
   };
-  return { app, store, gateway, firstRunAdminToken, setupToken, masterKeyCreated: master.created, close };
+  return {
+    app,
+    store,
+    gateway,
+    firstRunAdminToken,
+    setupToken,
+    masterKeyCreated: master.created,
+    masterKeyWarning,
+    close,
+  };
 }

@@ -38,6 +38,20 @@ export async function serve(env: Record<string, string | undefined> = process.en
       ].join('\n'),
     );
   }
+  if (tollgate.masterKeyWarning) {
+    process.stderr.write(
+      [
+        '',
+        '  ************************************************************************************',
+        '  WARNING: TOLLGATE_MASTER_KEY is not set. Provider secrets are encrypted under a key',
+        `  file in ${config.dataDir}: whoever can read that directory can read them, and other`,
+        '  instances cannot. Set TOLLGATE_MASTER_KEY (openssl rand -hex 32), the same everywhere.',
+        '  ************************************************************************************',
+        '',
+        '',
+      ].join('\n'),
+    );
+  }
   if (tollgate.setupToken) {
     process.stdout.write(
       `\n  No owner yet: open ${url}/setup?token=${tollgate.setupToken} to create the first owner account\n  (or start with TOLLGATE_ADMIN_EMAIL and TOLLGATE_ADMIN_PASSWORD set).\n\n`,

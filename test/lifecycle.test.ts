@@ -116,8 +116,10 @@ describe('running Tollgate as a process', () => {
     await store.close();
     expect(row?.n).toBe(41);
 
-    const second = await serve({ TOLLGATE_DATA_DIR: dataDir, TOLLGATE_ADMIN_TOKEN: '' });
+    const second = await serve({ TOLLGATE_DATA_DIR: dataDir, TOLLGATE_ADMIN_TOKEN: '', NODE_ENV: 'production' });
     expect(second.output()).not.toContain('TOLLGATE_ADMIN_TOKEN=');
+    // In production, a master key only in a file on disk is worth a loud warning.
+    expect(second.output()).toContain('WARNING: TOLLGATE_MASTER_KEY is not set');
     expect((await admin(second.url, 'GET', '/api/v1/keys', undefined, token as string)).status).toBe(200);
     expect((await admin(second.url, 'GET', '/api/v1/keys', undefined, 'tga_not-the-token')).status).toBe(401);
     second.child.kill('SIGINT');
