@@ -253,6 +253,31 @@ describe.each(backends())('policy on $name', (backend) => {
     await expect.poll(async () => (await call(key)).status, { timeout: 2000 }).toBe(200);
   });
 
+  it('frees the slot of a stream whose caller stopped reading and then left', async () => {
+    const created = await tg.admin('POST', '/api/v1/models', {
+      name: 'long-stream',
+      targets: [{ credential: 'fake', upstreamModel: 'flood-20000' }],
+      inputPrice: 0,
+      outputPrice: 0,
+    });
+    expect(created.status).toBe(201);
+    const { key } = await makeKey({ rateLimits: { maxParallel: 1 } });
+    const abort = new AbortController();
+    const response = await fetch(`${tg.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'long-stream', messages: [{ role: 'user', content: 'x' }], stream: true }),
+      signal: abort.signal,
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    // The caller reads no more: the gateway's buffers fill and it waits. Then the caller leaves.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect((await call(key, 'metered')).status).toBe(429);
+    abort.abort();
+    await expect.poll(async () => (await call(key, 'metered')).status, { timeout: 3000 }).toBe(200);
+  });
+
   it('rotates a key: the new secret works, the old one only during the grace period', async () => {
     const { id, key: old } = await makeKey({ rules: { allowModels: ['metered'] } });
     const rotated = await tg.admin('POST', `/api/v1/keys/${id}/rotate`, { graceSeconds: 60 });

@@ -27,9 +27,23 @@ export class SseResponse {
     });
   }
 
+  /** Writes one event; waits while the caller's buffer is full; fails once the caller is gone. */
   async write(text: string): Promise<void> {
+    const raw = this.#raw;
+    if (raw.destroyed) throw new TollgateError('TG_ERR_CLIENT_CLOSED');
     this.exchange.firstByteAt ??= performance.now();
-    if (!this.#raw.write(text)) await new Promise((resolve) => this.#raw.once('drain', resolve));
+    if (raw.write(text)) return;
+    // A caller that disconnects while its buffer is full never drains: wait for either.
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        raw.off('drain', done);
+        raw.off('close', done);
+        resolve();
+      };
+      raw.on('drain', done);
+      raw.on('close', done);
+    });
+    if (raw.destroyed) throw new TollgateError('TG_ERR_CLIENT_CLOSED');
   }
 
   /** Ends a stream that broke: one last event in the caller's dialect, then close. */

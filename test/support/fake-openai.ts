@@ -25,7 +25,8 @@ export function fakePromptTokens(body: Record<string, unknown>): number {
  * A provider that speaks OpenAI's wire format, answering from recorded responses
  * (test/fixtures/openai). The upstream model name picks a behaviour:
  * `fail-<status>` answers with that HTTP error, `slow-<ms>` waits before answering,
- * `no-usage` streams without the usage event, anything else answers normally.
+ * `no-usage` streams without the usage event, `flood-<n>` streams n events of ~1 KB as fast as
+ * it can, anything else answers normally.
  */
 export class FakeOpenAI {
   readonly received: ReceivedRequest[] = [];
@@ -97,6 +98,16 @@ export class FakeOpenAI {
       return json(200, { ...CHAT, model, usage });
     }
     response.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const flood = /^flood-(\d+)$/.exec(model);
+    if (flood) {
+      // A long answer, sent as fast as the connection takes it: `flood-<n>` is n events of ~1 KB.
+      const event = `data: ${JSON.stringify({ id: 'chatcmpl-flood', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta: { content: 'x'.repeat(1000) }, finish_reason: null }] })}\n\n`;
+      for (let i = 0; i < Number(flood[1]) && !response.destroyed; i++) {
+        if (!response.write(event)) await new Promise((resolve) => response.once('drain', resolve));
+      }
+      response.end('data: [DONE]\n\n');
+      return;
+    }
     const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
     for (const event of STREAM.split('\n\n').filter((text) => text.trim() !== '')) {
       let text = event;
