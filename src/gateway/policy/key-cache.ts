@@ -26,6 +26,8 @@ export interface KeyEntry {
 /** How long an unknown hash is remembered as unknown, so a bad key cannot hammer the database. */
 const NEGATIVE_TTL_MS = 1000;
 const NEGATIVE_MAX = 10_000;
+/** Keys held in memory at most; past it the longest-held is dropped (and reloaded if used again). */
+const DEFAULT_CAPACITY = 200_000;
 
 /**
  * Keys by hash, loaded on first use and dropped when the control plane says a key changed.
@@ -42,8 +44,11 @@ export class KeyCache {
 
   readonly #scopes: SpendScopes;
 
-  constructor(db: Db, invalidation: Invalidation, scopes: SpendScopes) {
+  readonly #capacity: number;
+
+  constructor(db: Db, invalidation: Invalidation, scopes: SpendScopes, capacity = DEFAULT_CAPACITY) {
     this.#db = db;
+    this.#capacity = capacity;
     this.#scopes = scopes;
     invalidation.subscribe((change) => {
       if (change.kind === 'key') {
@@ -105,9 +110,21 @@ export class KeyCache {
     // A change arrived while the row was on its way: it may be stale, so answer with it once
     // but let the next request read it afresh.
     if (epoch !== this.#epoch) return entry;
+    if (this.#byHash.size >= this.#capacity) this.#evictOldest();
     this.#byHash.set(hash, entry);
     this.#hashesById.set(entry.id, [...(this.#hashesById.get(entry.id) ?? []), hash]);
     return entry;
+  }
+
+  /** Maps keep insertion order: the first entry is the one held longest. */
+  #evictOldest(): void {
+    const oldest = this.#byHash.entries().next().value;
+    if (!oldest) return;
+    const [hash, entry] = oldest;
+    this.#byHash.delete(hash);
+    const rest = (this.#hashesById.get(entry.id) ?? []).filter((other) => other !== hash);
+    if (rest.length > 0) this.#hashesById.set(entry.id, rest);
+    else this.#hashesById.delete(entry.id);
   }
 
   #forget(id: string): void {
