@@ -221,6 +221,16 @@ describe('every provider behind both front doors', () => {
     expect(second.content.some((block) => block.type === 'text')).toBe(true);
   });
 
+  it('lists models in the shape each SDK expects', async () => {
+    const fromOpenAI = await openai.models.list();
+    expect(fromOpenAI.data.map((model) => model.id)).toContain('claude');
+    const fromAnthropic = await anthropic.models.list();
+    expect(fromAnthropic.data.map((model) => model.id)).toContain('gpt');
+    expect(fromAnthropic.data[0]).toMatchObject({ type: 'model', display_name: expect.any(String) });
+    const one = await anthropic.models.retrieve('gemini');
+    expect(one).toMatchObject({ id: 'gemini', type: 'model' });
+  });
+
   it('answers Anthropic callers in their dialect, and never leaks a provider secret', async () => {
     await expect(
       anthropic.messages.create({ model: 'nope', max_tokens: 10, messages: [{ role: 'user', content: 'x' }] }),
