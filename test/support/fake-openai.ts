@@ -90,10 +90,14 @@ export class FakeOpenAI {
 
     const promptTokens = fakePromptTokens(body);
     if (body.stream !== true) {
+      // Like a real model, never more output than max_tokens (or max_completion_tokens) allows.
+      const cap = Number(body.max_completion_tokens ?? body.max_tokens ?? Number.POSITIVE_INFINITY);
+      const completionTokens = Math.min(CHAT.usage.completion_tokens, cap);
       const usage = {
         ...CHAT.usage,
         prompt_tokens: promptTokens,
-        total_tokens: promptTokens + CHAT.usage.completion_tokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
       };
       return json(200, { ...CHAT, model, usage });
     }
