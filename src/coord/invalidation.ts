@@ -7,7 +7,8 @@ export interface Change {
   kind: 'key' | 'key-created' | 'model' | 'credential' | 'project' | 'user' | 'org';
   ref: string;
 }
-type Listener = (change: Change) => void;
+/** A cache's reaction to a change; a returned promise settles when the cache is fresh again. */
+type Listener = (change: Change) => void | Promise<void>;
 
 const LOOKBACK_MS = 3000;
 
@@ -24,14 +25,15 @@ export interface Invalidation {
 
 export class LocalInvalidation implements Invalidation {
   protected readonly listeners: Listener[] = [];
+  /** Resolves once this instance's caches have taken the change in (read your own writes). */
   async publish(change: Change): Promise<void> {
-    this.emit(change);
+    await this.emit(change);
   }
   subscribe(listener: Listener): void {
     this.listeners.push(listener);
   }
-  protected emit(change: Change): void {
-    for (const listener of this.listeners) listener(change);
+  protected async emit(change: Change): Promise<void> {
+    await Promise.all(this.listeners.map((listener) => listener(change)));
   }
   async close(): Promise<void> {}
 }
@@ -65,7 +67,7 @@ export class DatabaseInvalidation extends LocalInvalidation {
   }
 
   override async publish(change: Change): Promise<void> {
-    this.emit(change);
+    await this.emit(change);
     await this.#db.insert(changes).values(change);
   }
 
@@ -87,7 +89,7 @@ export class DatabaseInvalidation extends LocalInvalidation {
         if (this.#seen.has(row.id)) continue;
         this.#seen.set(row.id, now);
         this.#lastId = Math.max(this.#lastId, row.id);
-        this.emit({ kind: row.kind as Change['kind'], ref: row.ref });
+        void this.emit({ kind: row.kind as Change['kind'], ref: row.ref });
       }
       for (const [id, at] of this.#seen) if (now - at > 3 * LOOKBACK_MS) this.#seen.delete(id);
     } catch {

@@ -71,7 +71,7 @@ export class ScopeLimits {
     private readonly onError: (error: unknown) => void,
   ) {
     invalidation.subscribe((change) => {
-      if (change.kind === 'project' || change.kind === 'user' || change.kind === 'org') void this.reload();
+      if (change.kind === 'project' || change.kind === 'user' || change.kind === 'org') return this.reload();
     });
   }
 

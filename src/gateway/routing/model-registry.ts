@@ -59,7 +59,7 @@ export class ModelRegistry {
     this.#vault = vault;
     this.#onError = onError;
     invalidation.subscribe((change) => {
-      if (change.kind === 'model' || change.kind === 'credential') void this.reload();
+      if (change.kind === 'model' || change.kind === 'credential') return this.reload();
     });
   }
 
