@@ -1,47 +1,19 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './support/backends.ts';
+import { parseJsonRun, type Run, runCli } from './support/cli.ts';
 import { FakeOpenAI } from './support/fake-openai.ts';
-import { ADMIN_TOKEN, type RunningTollgate, startTollgate } from './support/tollgate.ts';
+import { type RunningTollgate, startTollgate } from './support/tollgate.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'sk-cli-policy-secret';
 const DAY = 86_400_000;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let tollgate: RunningTollgate;
 let fake: FakeOpenAI;
 
-/** Runs the real `tollgate` command in a child process against the in-process Tollgate. */
-function cli(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/tollgate.js', ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, TOLLGATE_URL: tollgate.url, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN },
-        timeout: 30_000,
-      },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
-}
+const cli = (args: string[]): Promise<Run> => runCli(tollgate.url, args);
 
 async function json<T = any>(args: string[]): Promise<T> {
-  const run = await cli([...args, '--json']);
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout) as T;
+  return parseJsonRun<T>(await cli([...args, '--json']));
 }
 
 function chat(key: string, model = 'gpt-test'): Promise<Response> {

@@ -1,51 +1,26 @@
-import { execFile } from 'node:child_process';
 import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './support/backends.ts';
+import { parseJsonRun, type Run, runCli } from './support/cli.ts';
 import { FakeOpenAI } from './support/fake-openai.ts';
-import { ADMIN_TOKEN, type RunningTollgate, startTollgate } from './support/tollgate.ts';
+import { type RunningTollgate, startTollgate } from './support/tollgate.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'sk-test-secret';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let tollgate: RunningTollgate;
 let fake: FakeOpenAI;
 /** Every output of every CLI run, to check that the provider secret never shows. */
 const outputs: string[] = [];
 
-/** Runs the real `tollgate` command in a child process (async: the server lives in this one). */
-function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['bin/tollgate.js', ...args],
-      {
-        cwd: ROOT,
-        env: { ...process.env, TOLLGATE_URL: tollgate.url, TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN, ...env },
-        timeout: 30_000,
-      },
-      (error, stdout, stderr) => {
-        outputs.push(stdout, stderr);
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, stdout, stderr });
-      },
-    );
-  });
+/** Runs the real `tollgate` command; every output is kept to check the secret never shows. */
+async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
+  const run = await runCli(tollgate.url, args, env);
+  outputs.push(run.stdout, run.stderr);
+  return run;
 }
 
-/** `--json` output must be exactly one JSON document. */
 async function json<T = any>(args: string[]): Promise<T> {
-  const run = await cli([...args, '--json']);
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  return JSON.parse(run.stdout) as T;
+  return parseJsonRun<T>(await cli([...args, '--json']));
 }
 
 function chat(key: string): Promise<Response> {
