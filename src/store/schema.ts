@@ -134,7 +134,11 @@ export const apiKeys = pgTable(
     previousExpiresAt: timestamp('previous_expires_at', { withTimezone: true }),
     preview: text('preview').notNull(),
     status: keyStatusEnum('status').notNull().default('active'),
+    /** The role of whoever disabled the key: a member cannot enable a key an admin disabled. */
+    disabledByRole: roleEnum('disabled_by_role'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
+    /** The role of whoever set the expiry: a member cannot clear or extend one an admin set. */
+    expirySetByRole: roleEnum('expiry_set_by_role'),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
     metadata: jsonb('metadata').$type<Record<string, string>>().notNull().default({}),
     rules: jsonb('rules').$type<AccessRules>().notNull().default({}),
