@@ -254,6 +254,19 @@ export const usageRecords = pgTable(
 );
 
 /**
+ * Usage records the database would not take even alone (e.g. a malformed id, a token count out
+ * of range): set aside here by the usage writer so the rest of their batch is written. `record`
+ * is the record as JSON text, its strings made storable and bounded.
+ */
+export const usageDeadLetters = pgTable('usage_dead_letters', {
+  id: bigserial('id', { mode: 'number' }).primaryKey(),
+  failedAt: timestamp('failed_at', { withTimezone: true }).notNull().defaultNow(),
+  requestId: text('request_id'),
+  record: text('record').notNull(),
+  reason: text('reason').notNull(),
+});
+
+/**
  * Every control-plane change that a gateway instance caches appends a row here; instances
  * sharing a database poll it to drop stale cache entries (see coord/invalidation.ts).
  */
