@@ -84,9 +84,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   const invalidation: Invalidation =
     store.kind === 'postgres' ? await DatabaseInvalidation.start(db) : new LocalInvalidation();
 
-  const usage = new UsageWriter(db, {
-    onError: (error, dropped) => logger.error({ err: error, dropped }, 'usage records could not be written'),
-  });
+  const usage = new UsageWriter(db, { logger, deadLetterFile: `${config.dataDir}/usage-dead-letters.jsonl` });
   const models = new ModelRegistry(db, vault, invalidation, (error) =>
     logger.error({ err: error }, 'model registry reload failed'),
   );
