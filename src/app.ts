@@ -8,15 +8,9 @@ import { authRoutes } from './auth/routes.ts';
 import { Sessions } from './auth/sessions.ts';
 import { ensureAdminToken, ensureDefaultOrganization, resolveMasterKey, verifyMasterKey } from './bootstrap.ts';
 import type { Config } from './config.ts';
-import { AdminAuth, authorize } from './control/admin-auth.ts';
+import { registerAdminApi } from './control/admin-api.ts';
+import { AdminAuth } from './control/admin-auth.ts';
 import type { ControlContext } from './control/context.ts';
-import { credentialRoutes } from './control/credentials.ts';
-import { keyRoutes } from './control/keys.ts';
-import { modelRoutes } from './control/models.ts';
-import { organizationRoutes } from './control/organization.ts';
-import { projectRoutes } from './control/projects.ts';
-import { usageRoutes } from './control/usage.ts';
-import { userRoutes } from './control/users.ts';
 import { applyStrictBodyValidation } from './control/validation.ts';
 import { DatabaseInvalidation, type Invalidation, LocalInvalidation } from './coord/invalidation.ts';
 import { InMemoryRateLimiter } from './coord/rate-limiter.ts';
@@ -84,7 +78,9 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   const invalidation: Invalidation =
     store.kind === 'postgres' ? await DatabaseInvalidation.start(db) : new LocalInvalidation();
 
-  const usage = new UsageWriter(db, { logger, deadLetterFile: `${config.dataDir}/usage-dead-letters.jsonl` });
+  const usage = new UsageWriter(db, {
+    onError: (error, dropped) => logger.error({ err: error, dropped }, 'usage records could not be written'),
+  });
   const models = new ModelRegistry(db, vault, invalidation, (error) =>
     logger.error({ err: error }, 'model registry reload failed'),
   );
@@ -134,10 +130,6 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   app.addHook('onRequest', async (request, reply) => {
     reply.raw.setHeader('x-request-id', request.id);
     if (closing) throw new TollgateError('TG_ERR_SHUTTING_DOWN');
-    if (request.url.startsWith('/api/v1/')) {
-      request.actor = await adminAuth.verify(request);
-      authorize(request.actor, request.method, request.url);
-    }
   });
   app.setErrorHandler((error, request, reply) => {
     const failure = toTollgateError(error as Error, request, config.bodyLimit);
@@ -163,6 +155,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     hideUntagged: true,
   });
   app.get('/api/openapi.json', async () => app.swagger());
+  await registerAdminApi(app, control, adminAuth);
   const metrics = createMetrics({ usage, keys: gateway.keys });
   app.get('/metrics', async (_request, reply) => {
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
@@ -176,14 +169,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   embeddingsRoute(app, gateway);
   messagesRoute(app, gateway);
   modelsRoute(app, gateway);
-  projectRoutes(app, control);
-  credentialRoutes(app, control);
-  modelRoutes(app, control);
-  keyRoutes(app, control);
-  usageRoutes(app, control);
   authRoutes(app, { db, sessions, orgId, clock: gateway.clock });
-  userRoutes(app, control);
-  organizationRoutes(app, control);
   await dashboardRoutes(app);
   await app.ready();
 

@@ -69,25 +69,32 @@ export class AdminAuth {
   }
 }
 
-/** What members may do besides reading: their own keys. Viewers only read. */
-const MEMBER_WRITES = [/^\/api\/v1\/keys$/, /^\/api\/v1\/keys\/[^/]+(\/(disable|enable|revoke|rotate))?$/];
-/** What members may read: keys and usage (narrowed to their own), and what they need to make a key. */
-const MEMBER_READS = [/^\/api\/v1\/(keys|usage|models|projects|providers)(\/|$)/, /^\/api\/v1\/users\/me$/];
+/**
+ * Who may call an admin route, declared on the route itself (`config: { access }`) and checked
+ * by the admin API plugin before the handler runs. Members reach only the routes that narrow
+ * what they see to their own objects; viewers reach only routes that read.
+ */
+export const ACCESS = {
+  /** Every role; the handler narrows a member to their own objects. */
+  everyone: ['owner', 'admin', 'member', 'viewer'],
+  /** Reading organisation-wide data that members do not see. */
+  readers: ['owner', 'admin', 'viewer'],
+  /** Changing keys: a member only their own (the handler narrows), viewers never. */
+  keyHolders: ['owner', 'admin', 'member'],
+  /** Everything else that changes state. */
+  admins: ['owner', 'admin'],
+} as const satisfies Record<string, readonly Role[]>;
+export type Access = (typeof ACCESS)[keyof typeof ACCESS];
 
-/** Role checks by route; owners and admins may do everything in their organisation. */
-export function authorize(actor: Actor, method: string, url: string): void {
-  if (actor.role === 'owner' || actor.role === 'admin') return;
-  const path = url.split('?')[0] ?? url;
+/** Refuses an actor whose role the route does not admit. */
+export function authorize(actor: Actor, access: readonly Role[], method: string, path: string): void {
+  if (access.includes(actor.role)) return;
+  if (actor.role === 'viewer') throw new TollgateError('TG_ERR_FORBIDDEN', 'viewers can only read');
   const reading = SAFE_METHODS.has(method);
-  if (actor.role === 'viewer') {
-    if (reading) return;
-    throw new TollgateError('TG_ERR_FORBIDDEN', 'viewers can only read');
-  }
-  if (reading ? MEMBER_READS.some((rule) => rule.test(path)) : MEMBER_WRITES.some((rule) => rule.test(path))) return;
-  throw new TollgateError('TG_ERR_FORBIDDEN', `members cannot ${reading ? 'see' : 'change'} ${path}`);
+  throw new TollgateError('TG_ERR_FORBIDDEN', `${actor.role}s cannot ${reading ? 'see' : 'change'} ${path}`);
 }
 
 /** The user whose objects a member is limited to; undefined for roles that see everything. */
-export function ownScope(actor: Actor | undefined): string | undefined {
-  return actor?.kind === 'user' && actor.role === 'member' ? actor.userId : undefined;
+export function ownScope(actor: Actor): string | undefined {
+  return actor.kind === 'user' && actor.role === 'member' ? actor.userId : undefined;
 }

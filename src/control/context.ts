@@ -3,7 +3,6 @@ import type { Invalidation } from '../coord/invalidation.ts';
 import type { Vault } from '../crypto/vault.ts';
 import type { UsageWriter } from '../gateway/metering/usage-writer.ts';
 import type { Db } from '../store/db.ts';
-import type { Actor } from './admin-auth.ts';
 
 export interface ControlContext {
   db: Db;
@@ -14,12 +13,6 @@ export interface ControlContext {
   orgId: string;
   plans: { keyLimits: Record<Plan, number | null>; defaultPlan: Plan };
   clock: () => number;
-}
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    actor?: Actor;
-  }
 }
 
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

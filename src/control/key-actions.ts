@@ -4,12 +4,12 @@ import { type Static, Type } from 'typebox';
 import { generateApiKey, hashApiKey, previewApiKey } from '../crypto/api-keys.ts';
 import { TollgateError } from '../errors.ts';
 import { type ApiKeyRow, apiKeys } from '../store/schema.ts';
-import type { Actor } from './admin-auth.ts';
+import { ACCESS, type Actor } from './admin-auth.ts';
 import type { ControlContext } from './context.ts';
 import { IdParams, type presentKey } from './keys.ts';
 
 interface KeyOps {
-  findKey(id: string, actor: Actor | undefined): Promise<{ key: ApiKeyRow; project: string }>;
+  findKey(id: string, actor: Actor | 'system'): Promise<{ key: ApiKeyRow; project: string }>;
   change(id: string, set: Partial<typeof apiKeys.$inferInsert>): Promise<ReturnType<typeof presentKey>>;
 }
 
@@ -28,8 +28,8 @@ export function keyActionRoutes(app: FastifyInstance, ctx: ControlContext, ops: 
     ['revoke', 'revoked', 'Revoke an API key (permanent; the record stays for history)'],
   ] as const) {
     app.post<{ Params: IdParams }>(
-      `/api/v1/keys/:id/${action}`,
-      { schema: { tags, summary, params: IdParams } },
+      `/keys/:id/${action}`,
+      { config: { access: ACCESS.keyHolders }, schema: { tags, summary, params: IdParams } },
       async (request) => {
         const { key } = await ops.findKey(request.params.id, request.actor);
         if (key.status === 'revoked' && status !== 'revoked') {
@@ -44,8 +44,9 @@ export function keyActionRoutes(app: FastifyInstance, ctx: ControlContext, ops: 
   }
 
   app.post<{ Params: IdParams; Body: Static<typeof RotateBody> }>(
-    '/api/v1/keys/:id/rotate',
+    '/keys/:id/rotate',
     {
+      config: { access: ACCESS.keyHolders },
       schema: {
         tags,
         summary: 'Give a key a new secret, keeping its settings; the old one may work on for a grace period',
@@ -70,8 +71,11 @@ export function keyActionRoutes(app: FastifyInstance, ctx: ControlContext, ops: 
   );
 
   app.delete<{ Params: IdParams }>(
-    '/api/v1/keys/:id',
-    { schema: { tags, summary: 'Delete an API key (its usage records stay)', params: IdParams } },
+    '/keys/:id',
+    {
+      config: { access: ACCESS.keyHolders },
+      schema: { tags, summary: 'Delete an API key (its usage records stay)', params: IdParams },
+    },
     async (request, reply) => {
       const { key } = await ops.findKey(request.params.id, request.actor);
       await ctx.db.delete(apiKeys).where(eq(apiKeys.id, key.id));

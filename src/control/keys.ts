@@ -6,7 +6,7 @@ import { TollgateError } from '../errors.ts';
 import { hasRules } from '../gateway/policy/access-rules.ts';
 import type { Db } from '../store/db.ts';
 import { type ApiKeyRow, apiKeys, type ProjectRow, projects, usageRecords } from '../store/schema.ts';
-import { type Actor, ownScope } from './admin-auth.ts';
+import { ACCESS, type Actor, ownScope } from './admin-auth.ts';
 import { type ControlContext, iso, UUID } from './context.ts';
 import { keyActionRoutes } from './key-actions.ts';
 import { mergeRateLimits, normaliseRules, RateLimitsBody, RulesBody } from './policy-schemas.ts';
@@ -90,8 +90,8 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   const tags = ['keys'];
 
   /** A key of the organisation; for a member, only one of their own (others are "not found"). */
-  async function findKey(id: string, actor: Actor | undefined): Promise<{ key: ApiKeyRow; project: string }> {
-    const own = ownScope(actor);
+  async function findKey(id: string, actor: Actor | 'system'): Promise<{ key: ApiKeyRow; project: string }> {
+    const own = actor === 'system' ? undefined : ownScope(actor);
     const [row] = await ctx.db
       .select({ key: apiKeys, project: projects.name })
       .from(apiKeys)
@@ -103,7 +103,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   }
 
   /** Members manage their own keys, but limits, rules and ownership are set by admins. */
-  function refuseMemberPolicy(actor: Actor | undefined, body: Record<string, unknown>): void {
+  function refuseMemberPolicy(actor: Actor, body: Record<string, unknown>): void {
     if (!ownScope(actor)) return;
     const fields = ['spendLimit', 'rules', 'rateLimits', 'owner'].filter((field) => body[field] !== undefined);
     if (fields.length > 0) {
@@ -113,7 +113,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
 
   /** Applies a change and tells every gateway instance to drop its cached copy. */
   async function change(id: string, set: Partial<typeof apiKeys.$inferInsert>) {
-    const { project } = await findKey(id, undefined);
+    const { project } = await findKey(id, 'system');
     const [row] = await ctx.db
       .update(apiKeys)
       .set({ ...set, updatedAt: new Date() })
@@ -124,8 +124,9 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   }
 
   app.get<{ Querystring: { project?: string; status?: 'active' | 'disabled' | 'revoked' } }>(
-    '/api/v1/keys',
+    '/keys',
     {
+      config: { access: ACCESS.everyone },
       schema: {
         tags,
         summary: 'List API keys (never the keys themselves) with what each has spent',
@@ -163,8 +164,11 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   );
 
   app.get<{ Params: IdParams }>(
-    '/api/v1/keys/:id',
-    { schema: { tags, summary: 'Show an API key: limits, rules, spend this period, usage totals', params: IdParams } },
+    '/keys/:id',
+    {
+      config: { access: ACCESS.everyone },
+      schema: { tags, summary: 'Show an API key: limits, rules, spend this period, usage totals', params: IdParams },
+    },
     async (request) => {
       const { key, project } = await findKey(request.params.id, request.actor);
       await ctx.usage.flush();
@@ -191,8 +195,9 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   );
 
   app.post<{ Body: Static<typeof KeyBody> }>(
-    '/api/v1/keys',
+    '/keys',
     {
+      config: { access: ACCESS.keyHolders },
       schema: { tags, summary: 'Create an API key; the key is in this response and nowhere else, ever', body: KeyBody },
     },
     async (request, reply) => {
@@ -225,7 +230,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
             rules: normaliseRules(body.rules ?? {}),
             spendLimit: applySpendLimit({}, body.spendLimit, now),
             rateLimits: mergeRateLimits({}, body.rateLimits),
-            createdBy: request.actor ? `${request.actor.kind}:${request.actor.name}` : null,
+            createdBy: `${request.actor.kind}:${request.actor.name}`,
           })
           .returning();
         return { key: inserted as ApiKeyRow, project: project.name };
@@ -237,8 +242,9 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
   );
 
   app.patch<{ Params: IdParams; Body: Static<typeof KeyPatch> }>(
-    '/api/v1/keys/:id',
+    '/keys/:id',
     {
+      config: { access: ACCESS.keyHolders },
       schema: {
         tags,
         summary: 'Update an API key: name, expiry, limits, rules, rate limits',

@@ -5,6 +5,7 @@ import { lookupPrice } from '../catalog/index.ts';
 import { TollgateError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { type ModelRow, models, modelTargets, providerCredentials } from '../store/schema.ts';
+import { ACCESS } from './admin-auth.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 import { findCredential } from './credentials.ts';
 
@@ -121,20 +122,27 @@ function catalogPrices(body: Static<typeof ModelBody>, first: { provider: string
 export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
   const tags = ['models'];
 
-  app.get('/api/v1/models', { schema: { tags, summary: 'List published models' } }, async () => {
-    const rows = await ctx.db.select().from(models).where(eq(models.orgId, ctx.orgId)).orderBy(asc(models.name));
-    return { models: await presentAll(ctx.db, rows) };
-  });
+  app.get(
+    '/models',
+    { config: { access: ACCESS.everyone }, schema: { tags, summary: 'List published models' } },
+    async () => {
+      const rows = await ctx.db.select().from(models).where(eq(models.orgId, ctx.orgId)).orderBy(asc(models.name));
+      return { models: await presentAll(ctx.db, rows) };
+    },
+  );
 
   app.get<{ Params: { ref: string } }>(
-    '/api/v1/models/:ref',
-    { schema: { tags, summary: 'Show a model by id or name' } },
+    '/models/:ref',
+    { config: { access: ACCESS.everyone }, schema: { tags, summary: 'Show a model by id or name' } },
     async (request) => (await presentAll(ctx.db, [await findModel(ctx.db, ctx.orgId, request.params.ref)]))[0],
   );
 
   app.post<{ Body: Static<typeof ModelBody> }>(
-    '/api/v1/models',
-    { schema: { tags, summary: 'Publish a model: a public name served by one or more targets', body: ModelBody } },
+    '/models',
+    {
+      config: { access: ACCESS.admins },
+      schema: { tags, summary: 'Publish a model: a public name served by one or more targets', body: ModelBody },
+    },
     async (request, reply) => {
       const body = request.body;
       const id = crypto.randomUUID();
@@ -163,8 +171,11 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
   );
 
   app.patch<{ Params: { ref: string }; Body: Static<typeof ModelPatch> }>(
-    '/api/v1/models/:ref',
-    { schema: { tags, summary: 'Update a model: name, prices or targets', body: ModelPatch } },
+    '/models/:ref',
+    {
+      config: { access: ACCESS.admins },
+      schema: { tags, summary: 'Update a model: name, prices or targets', body: ModelPatch },
+    },
     async (request) => {
       const current = await findModel(ctx.db, ctx.orgId, request.params.ref);
       const body = request.body;
@@ -195,8 +206,8 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
   );
 
   app.delete<{ Params: { ref: string } }>(
-    '/api/v1/models/:ref',
-    { schema: { tags, summary: 'Unpublish a model' } },
+    '/models/:ref',
+    { config: { access: ACCESS.admins }, schema: { tags, summary: 'Unpublish a model' } },
     async (request, reply) => {
       const current = await findModel(ctx.db, ctx.orgId, request.params.ref);
       await ctx.db.delete(models).where(eq(models.id, current.id));

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { TollgateError } from '../errors.ts';
 import { type organizations as OrganizationsTable, organizations } from '../store/schema.ts';
+import { ACCESS } from './admin-auth.ts';
 import { type ControlContext, iso } from './context.ts';
 import { applySpendLimit, SpendLimitBody, spendReports } from './spend-limits.ts';
 
@@ -23,11 +24,18 @@ export function organizationRoutes(app: FastifyInstance, ctx: ControlContext): v
     return present(row, spend);
   }
 
-  app.get('/api/v1/organization', { schema: { tags, summary: 'Show the organisation and its spend' } }, show);
+  app.get(
+    '/organization',
+    { config: { access: ACCESS.readers }, schema: { tags, summary: 'Show the organisation and its spend' } },
+    show,
+  );
 
   app.patch<{ Body: Static<typeof OrganizationPatch> }>(
-    '/api/v1/organization',
-    { schema: { tags, summary: 'Rename the organisation or change its spend limit', body: OrganizationPatch } },
+    '/organization',
+    {
+      config: { access: ACCESS.admins },
+      schema: { tags, summary: 'Rename the organisation or change its spend limit', body: OrganizationPatch },
+    },
     async (request) => {
       const [current] = await ctx.db.select().from(organizations).where(eq(organizations.id, ctx.orgId));
       if (!current) throw new TollgateError('TG_ERR_NOT_FOUND', 'organization', ctx.orgId);

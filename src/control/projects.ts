@@ -5,6 +5,7 @@ import { PLANS } from '../config.ts';
 import { TollgateError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { apiKeys, type ProjectRow, projects } from '../store/schema.ts';
+import { ACCESS } from './admin-auth.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
 
@@ -72,15 +73,23 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
     return spendReports(ctx.db, 'project', rows, ctx.clock());
   };
 
-  app.get('/api/v1/projects', { schema: { tags, summary: 'List projects with keys used and spend' } }, async () => {
-    const rows = await ctx.db.select().from(projects).where(eq(projects.orgId, ctx.orgId)).orderBy(asc(projects.name));
-    const spend = await reports(rows);
-    return { projects: await Promise.all(rows.map((row) => present(ctx, row, spend.get(row.id)))) };
-  });
+  app.get(
+    '/projects',
+    { config: { access: ACCESS.everyone }, schema: { tags, summary: 'List projects with keys used and spend' } },
+    async () => {
+      const rows = await ctx.db
+        .select()
+        .from(projects)
+        .where(eq(projects.orgId, ctx.orgId))
+        .orderBy(asc(projects.name));
+      const spend = await reports(rows);
+      return { projects: await Promise.all(rows.map((row) => present(ctx, row, spend.get(row.id)))) };
+    },
+  );
 
   app.get<{ Params: { ref: string } }>(
-    '/api/v1/projects/:ref',
-    { schema: { tags, summary: 'Show a project by id or name' } },
+    '/projects/:ref',
+    { config: { access: ACCESS.everyone }, schema: { tags, summary: 'Show a project by id or name' } },
     async (request) => {
       const row = await findProject(ctx.db, ctx.orgId, request.params.ref);
       return present(ctx, row, (await reports([row])).get(row.id));
@@ -88,8 +97,8 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
   );
 
   app.post<{ Body: Static<typeof ProjectBody> }>(
-    '/api/v1/projects',
-    { schema: { tags, summary: 'Create a project', body: ProjectBody } },
+    '/projects',
+    { config: { access: ACCESS.admins }, schema: { tags, summary: 'Create a project', body: ProjectBody } },
     async (request, reply) => {
       const body = request.body;
       const [row] = await ctx.db
@@ -112,8 +121,11 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
   );
 
   app.patch<{ Params: { ref: string }; Body: Static<typeof ProjectPatch> }>(
-    '/api/v1/projects/:ref',
-    { schema: { tags, summary: 'Change a project: name, plan, key limits, spend limit', body: ProjectPatch } },
+    '/projects/:ref',
+    {
+      config: { access: ACCESS.admins },
+      schema: { tags, summary: 'Change a project: name, plan, key limits, spend limit', body: ProjectPatch },
+    },
     async (request) => {
       const project = await findProject(ctx.db, ctx.orgId, request.params.ref);
       const body = request.body;

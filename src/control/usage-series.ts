@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { TollgateError } from '../errors.ts';
 import { usageRecords } from '../store/schema.ts';
+import { ACCESS } from './admin-auth.ts';
 import type { ControlContext } from './context.ts';
 import {
   AggregateFields,
@@ -65,8 +66,9 @@ function bucketStarts(since: number, until: number, size: number): { first: numb
 
 export function usageSeriesRoute(app: FastifyInstance, ctx: ControlContext): void {
   app.get<{ Querystring: SeriesQuery }>(
-    '/api/v1/usage/series',
+    '/usage/series',
     {
+      config: { access: ACCESS.everyone },
       schema: {
         tags: ['usage'],
         summary: `Usage over time in equal buckets (at most ${MAX_BUCKETS}): requests, errors, tokens, cost, latency p50/p95`,

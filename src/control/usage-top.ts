@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { PROVIDERS } from '../gateway/providers/registry.ts';
 import { projects, usageRecords } from '../store/schema.ts';
+import { ACCESS } from './admin-auth.ts';
 import type { ControlContext } from './context.ts';
 import { inRange, sums, timeRange, toAggregates, UsageFilterFields, usageConditions } from './usage-filters.ts';
 
@@ -57,8 +58,9 @@ const GROUPS: Record<Dimension, { id: PgColumn; name: SQL<string | null>; groupB
 
 export function usageTopRoute(app: FastifyInstance, ctx: ControlContext): void {
   app.get<{ Querystring: TopQuery }>(
-    '/api/v1/usage/top',
+    '/usage/top',
     {
+      config: { access: ACCESS.everyone },
       schema: {
         tags: ['usage'],
         summary: 'The keys, models, providers or projects that cost the most, with their requests and tokens',

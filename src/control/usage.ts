@@ -2,6 +2,7 @@ import { and, desc, lt } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { type UsageRecord, usageRecords } from '../store/schema.ts';
+import { ACCESS } from './admin-auth.ts';
 import { type ControlContext, iso } from './context.ts';
 import { aggregates, inRange, timeRange, toAggregates, UsageFilterFields, usageConditions } from './usage-filters.ts';
 import { usageSeriesRoute } from './usage-series.ts';
@@ -22,8 +23,9 @@ function present(row: UsageRecord) {
 /** Usage records with totals, time series and rankings; see usage-series.ts and usage-top.ts. */
 export function usageRoutes(app: FastifyInstance, ctx: ControlContext): void {
   app.get<{ Querystring: UsageQuery }>(
-    '/api/v1/usage',
+    '/usage',
     {
+      config: { access: ACCESS.everyone },
       schema: {
         tags: ['usage'],
         summary: 'Usage records, newest first, with totals (sums and latency p50/p95) for the same filters',

@@ -4,6 +4,7 @@ import { type Static, Type } from 'typebox';
 import { hashPassword } from '../auth/passwords.ts';
 import { TollgateError } from '../errors.ts';
 import { memberships, users } from '../store/schema.ts';
+import { ACCESS } from './admin-auth.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
 
@@ -48,33 +49,51 @@ function present(user: Member, spend?: SpendReport) {
 export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
   const tags = ['users'];
 
-  app.get('/api/v1/users', { schema: { tags, summary: 'List the members of the organisation' } }, async () => {
-    const rows = await ctx.db
-      .select({ user: users, role: memberships.role })
-      .from(users)
-      .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.orgId, ctx.orgId)))
-      .orderBy(asc(users.email));
-    const members = rows.map((row) => ({ ...row.user, role: row.role }));
-    await ctx.usage.flush();
-    const spend = await spendReports(ctx.db, 'user', members, ctx.clock());
-    return { users: members.map((member) => present(member, spend.get(member.id))) };
-  });
-
-  app.get<{ Params: { ref: string } }>(
-    '/api/v1/users/:ref',
-    { schema: { tags, summary: 'Show a member by id or email' } },
-    async (request) => {
-      const ref =
-        request.params.ref === 'me' && request.actor?.kind === 'user' ? request.actor.userId : request.params.ref;
-      const member = await findUser(ctx, ref);
+  app.get(
+    '/users',
+    { config: { access: ACCESS.readers }, schema: { tags, summary: 'List the members of the organisation' } },
+    async () => {
+      const rows = await ctx.db
+        .select({ user: users, role: memberships.role })
+        .from(users)
+        .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.orgId, ctx.orgId)))
+        .orderBy(asc(users.email));
+      const members = rows.map((row) => ({ ...row.user, role: row.role }));
       await ctx.usage.flush();
-      return present(member, (await spendReports(ctx.db, 'user', [member], ctx.clock())).get(member.id));
+      const spend = await spendReports(ctx.db, 'user', members, ctx.clock());
+      return { users: members.map((member) => present(member, spend.get(member.id))) };
     },
   );
 
+  /** Any signed-in user may see themselves (the static route wins over `/users/:ref`). */
+  app.get(
+    '/users/me',
+    { config: { access: ACCESS.everyone }, schema: { tags, summary: 'Show the signed-in member' } },
+    async (request) => {
+      const actor = request.actor;
+      if (actor.kind !== 'user') throw new TollgateError('TG_ERR_NOT_FOUND', 'user', 'me');
+      return showUser(actor.userId);
+    },
+  );
+
+  app.get<{ Params: { ref: string } }>(
+    '/users/:ref',
+    { config: { access: ACCESS.readers }, schema: { tags, summary: 'Show a member by id or email' } },
+    async (request) => showUser(request.params.ref),
+  );
+
+  async function showUser(ref: string) {
+    const member = await findUser(ctx, ref);
+    await ctx.usage.flush();
+    return present(member, (await spendReports(ctx.db, 'user', [member], ctx.clock())).get(member.id));
+  }
+
   app.post<{ Body: Static<typeof UserBody> }>(
-    '/api/v1/users',
-    { schema: { tags, summary: 'Add a member to the organisation', body: UserBody } },
+    '/users',
+    {
+      config: { access: ACCESS.admins },
+      schema: { tags, summary: 'Add a member to the organisation', body: UserBody },
+    },
     async (request, reply) => {
       const body = request.body;
       const email = body.email.toLowerCase();
@@ -111,8 +130,11 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
   );
 
   app.patch<{ Params: { ref: string }; Body: Static<typeof UserPatch> }>(
-    '/api/v1/users/:ref',
-    { schema: { tags, summary: "Change a member's name, role or spend limit", body: UserPatch } },
+    '/users/:ref',
+    {
+      config: { access: ACCESS.admins },
+      schema: { tags, summary: "Change a member's name, role or spend limit", body: UserPatch },
+    },
     async (request) => {
       const member = await findUser(ctx, request.params.ref);
       const body = request.body;
@@ -142,8 +164,8 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
   );
 
   app.delete<{ Params: { ref: string } }>(
-    '/api/v1/users/:ref',
-    { schema: { tags, summary: 'Remove a member from the organisation' } },
+    '/users/:ref',
+    { config: { access: ACCESS.admins }, schema: { tags, summary: 'Remove a member from the organisation' } },
     async (request, reply) => {
       const member = await findUser(ctx, request.params.ref);
       await ctx.db.delete(memberships).where(and(eq(memberships.userId, member.id), eq(memberships.orgId, ctx.orgId)));
