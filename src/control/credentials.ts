@@ -13,6 +13,7 @@ import {
   modelTargets,
   providerCredentials,
 } from '../store/schema.ts';
+import { ACCESS } from './admin-auth.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 
 const Fields = Type.Record(Type.String(), Type.String({ maxLength: 10_000 }));
@@ -136,16 +137,19 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
   const tags = ['credentials'];
 
   app.get(
-    '/api/v1/providers',
-    { schema: { tags, summary: 'Providers and the fields their credentials take' } },
+    '/providers',
+    {
+      config: { access: ACCESS.everyone },
+      schema: { tags, summary: 'Providers and the fields their credentials take' },
+    },
     async () => ({
       providers: [...PROVIDERS.values()],
     }),
   );
 
   app.get(
-    '/api/v1/credentials',
-    { schema: { tags, summary: 'List provider credentials (secrets masked)' } },
+    '/credentials',
+    { config: { access: ACCESS.readers }, schema: { tags, summary: 'List provider credentials (secrets masked)' } },
     async () => {
       const rows = await ctx.db
         .select()
@@ -161,8 +165,11 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
   );
 
   app.get<{ Params: { ref: string } }>(
-    '/api/v1/credentials/:ref',
-    { schema: { tags, summary: 'Show a credential by id or name (secrets masked)' } },
+    '/credentials/:ref',
+    {
+      config: { access: ACCESS.readers },
+      schema: { tags, summary: 'Show a credential by id or name (secrets masked)' },
+    },
     async (request) => {
       const row = await findCredential(ctx.db, ctx.orgId, request.params.ref);
       return present(row, (await dependents(ctx.db, [row.id])).get(row.id) ?? []);
@@ -170,8 +177,11 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
   );
 
   app.post<{ Body: Static<typeof CredentialBody> }>(
-    '/api/v1/credentials',
-    { schema: { tags, summary: 'Create a provider credential', body: CredentialBody } },
+    '/credentials',
+    {
+      config: { access: ACCESS.admins },
+      schema: { tags, summary: 'Create a provider credential', body: CredentialBody },
+    },
     async (request, reply) => {
       const { name, provider, fields } = request.body;
       const spec = providerSpec(provider);
@@ -212,8 +222,9 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
   );
 
   app.patch<{ Params: { ref: string }; Body: Static<typeof CredentialPatch> }>(
-    '/api/v1/credentials/:ref',
+    '/credentials/:ref',
     {
+      config: { access: ACCESS.admins },
       schema: {
         tags,
         summary: 'Update a credential; takes effect for every model using it at once',
@@ -249,8 +260,9 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
   );
 
   app.delete<{ Params: { ref: string }; Querystring: { force?: boolean } }>(
-    '/api/v1/credentials/:ref',
+    '/credentials/:ref',
     {
+      config: { access: ACCESS.admins },
       schema: {
         tags,
         summary: 'Delete a credential; refused while models use it unless force=true',
