@@ -121,6 +121,8 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     bodyLimit: config.bodyLimit,
     genReqId: () => `req_${randomUUID().replaceAll('-', '')}`,
     return503OnClosing: true,
+    // request.ip: X-Forwarded-For is believed only from the proxies listed in TOLLGATE_TRUSTED_PROXIES.
+    trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
   });
   applyStrictBodyValidation(app);
   // Registered before the hooks below, so that they see parsed cookies.

@@ -51,6 +51,18 @@ describe('loadConfig', () => {
     });
   });
 
+  it('believes X-Forwarded-For from no proxy unless TOLLGATE_TRUSTED_PROXIES lists some', () => {
+    expect(loadConfig({}).trustedProxies).toEqual([]);
+    expect(loadConfig({ TOLLGATE_TRUSTED_PROXIES: ' 10.0.0.1, 10.1.0.0/16,::1 ' }).trustedProxies).toEqual([
+      '10.0.0.1',
+      '10.1.0.0/16',
+      '::1',
+    ]);
+    for (const bad of ['*', '10.0.0.1/33', 'proxy.internal', '10.0.0.0/8/1']) {
+      expect(configError({ TOLLGATE_TRUSTED_PROXIES: bad }).message).toMatch(/TOLLGATE_TRUSTED_PROXIES/);
+    }
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '', TOLLGATE_MASTER_KEY: '', TOLLGATE_DATA_DIR: '' })).toMatchObject({
       port: 4000,
@@ -75,6 +87,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       TOLLGATE_PLAN_KEY_LIMITS: 'free=3,pro=50,enterprise=1000',
       TOLLGATE_DEFAULT_PLAN: 'pro',
+      TOLLGATE_TRUSTED_PROXIES: '10.0.0.1,10.1.0.0/16',
     };
     // Every server variable in docs/configuration.md (the tables before its CLI section) is here.
     const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8').split('\n## CLI')[0] ?? '';
@@ -94,6 +107,7 @@ describe('loadConfig', () => {
       production: true,
       planKeyLimits: { free: 3, pro: 50, enterprise: 1000 },
       defaultPlan: 'pro',
+      trustedProxies: ['10.0.0.1', '10.1.0.0/16'],
     });
   });
 

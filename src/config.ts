@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import path from 'node:path';
 
 /** Tollgate's configuration, read once from the environment at start-up. */
@@ -22,6 +23,11 @@ export interface Config {
   planKeyLimits: Record<Plan, number | null>;
   /** The plan new projects get. */
   defaultPlan: Plan;
+  /**
+   * Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: none, the client is
+   * the socket's peer. Sign-in throttling keys on the client address this yields.
+   */
+  trustedProxies: string[];
 }
 
 export const PLANS = ['free', 'pro', 'enterprise'] as const;
@@ -79,6 +85,25 @@ export function parseMasterKey(raw: string, variable = 'TOLLGATE_MASTER_KEY'): B
   return key;
 }
 
+/** `10.0.0.1, 10.1.0.0/16, ::1`: addresses or CIDR ranges, checked now rather than at the first request. */
+function trustedProxies(env: Env): string[] {
+  const name = 'TOLLGATE_TRUSTED_PROXIES';
+  const entries = (env[name] ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  for (const entry of entries) {
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new ConfigError(name, `expected IP addresses or CIDR ranges such as 10.0.0.1,10.1.0.0/16, got "${entry}"`);
+    }
+  }
+  return entries;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function firstOwner(env: Env): { adminEmail: string | undefined; adminPassword: string | undefined } {
@@ -133,5 +158,6 @@ export function loadConfig(env: Env = process.env): Config {
     production: env.NODE_ENV === 'production',
     planKeyLimits: planKeyLimits(env),
     defaultPlan: plan(env),
+    trustedProxies: trustedProxies(env),
   };
 }

@@ -100,6 +100,12 @@ export const ERRORS = {
     anthropicType: 'rate_limit_error',
     message: (seconds = '') => `Too many failed sign-in attempts; try again in ${seconds} s`,
   },
+  TG_ERR_SIGN_IN_BUSY: {
+    status: 503,
+    type: 'api_error',
+    anthropicType: 'overloaded_error',
+    message: () => 'Too many sign-ins are being checked at once; try again in a second',
+  },
   TG_ERR_FORBIDDEN: { ...forbidden, message: (detail = '') => `Not allowed: ${detail}` },
   TG_ERR_CSRF: {
     ...forbidden,

@@ -4,7 +4,8 @@ import { type Static, Type } from 'typebox';
 import { TollgateError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { memberships, organizations, users } from '../store/schema.ts';
-import { SignInAttempts } from './attempts.ts';
+import { SignInThrottle } from './attempts.ts';
+import { ConcurrencyGate } from './concurrency-gate.ts';
 import { createOwner, hasOwner, setupTokenMatches } from './first-owner.ts';
 import { passwordProblem, verifyPassword } from './passwords.ts';
 import { SESSION_COOKIE, SESSION_TTL_MS, type Sessions } from './sessions.ts';
@@ -29,7 +30,9 @@ interface AuthContext {
 
 /** Dashboard sign-in: email and password, a session cookie, first-owner set-up. */
 export function authRoutes(app: FastifyInstance, ctx: AuthContext): void {
-  const attempts = new SignInAttempts();
+  const throttle = new SignInThrottle();
+  // Password checks at once: two, and a few more waiting; the rest are refused at once (503).
+  const passwordChecks = new ConcurrencyGate(2, 8);
   const tags = ['auth'];
 
   async function startSession(request: FastifyRequest, reply: FastifyReply, userId: string) {
@@ -74,9 +77,11 @@ export function authRoutes(app: FastifyInstance, ctx: AuthContext): void {
     { schema: { tags, summary: 'Sign in with email and password; sets the session cookie', body: SignIn } },
     async (request, reply) => {
       const email = request.body.email.trim().toLowerCase();
-      const throttle = `${request.ip}|${email}`;
+      // The client's address: the socket's peer, or X-Forwarded-For's from a trusted proxy.
+      const address = request.ip;
       const now = ctx.clock();
-      const wait = attempts.wait(throttle, now);
+      // The cheap check first: a throttled client costs no database query and no scrypt.
+      const wait = throttle.wait(address, email, now);
       if (wait > 0) {
         throw new TollgateError('TG_ERR_SIGN_IN_THROTTLED', String(wait)).withHeaders({ 'retry-after': String(wait) });
       }
@@ -86,12 +91,14 @@ export function authRoutes(app: FastifyInstance, ctx: AuthContext): void {
         .innerJoin(memberships, and(eq(memberships.userId, users.id), eq(memberships.orgId, ctx.orgId)))
         .where(eq(users.email, email))
         .limit(1);
-      const valid = await verifyPassword(request.body.password, row?.passwordHash ?? null);
+      const checking = passwordChecks.run(() => verifyPassword(request.body.password, row?.passwordHash ?? null));
+      if (!checking) throw new TollgateError('TG_ERR_SIGN_IN_BUSY').withHeaders({ 'retry-after': '1' });
+      const valid = await checking;
       if (!row || !valid) {
-        attempts.failed(throttle, now);
+        throttle.failed(address, email, now);
         throw new TollgateError('TG_ERR_SIGN_IN_FAILED');
       }
-      attempts.succeeded(throttle);
+      throttle.succeeded(address, email);
       return startSession(request, reply, row.id);
     },
   );
