@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InMemoryRateLimiter } from './rate-limiter.ts';
+import { InMemoryRateLimiter, RateAmountError } from './rate-limiter.ts';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -38,5 +39,38 @@ describe('in-memory rate limiter', () => {
     expect(limiter.admit('k', { maxParallel: 2 }, T0)).toMatchObject({ ok: false, retryAfterSeconds: 1 });
     limiter.finish('k', 0, T0);
     expect(limiter.admit('k', { maxParallel: 2 }, T0).ok).toBe(true);
+  });
+});
+
+describe('in-memory rate limiter, over arbitrary numbers', () => {
+  const anyNumber = fc.oneof(
+    fc.double(),
+    fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -1, 1e308),
+  );
+
+  it('refuses a token count that is not finite and non-negative, and keeps counting as before', () => {
+    fc.assert(
+      fc.property(fc.array(anyNumber, { maxLength: 20 }), (counts) => {
+        const limiter = new InMemoryRateLimiter();
+        const limits = { tpm: 1000, maxParallel: 1 };
+        let used = 0;
+        for (const tokens of counts) {
+          expect(limiter.admit('k', limits, T0).ok).toBe(used < 1000);
+          if (used >= 1000) return;
+          if (Number.isFinite(tokens) && tokens >= 0) {
+            limiter.finish('k', tokens, T0);
+            used += tokens;
+          } else {
+            expect(() => limiter.finish('k', tokens, T0)).toThrow(RateAmountError);
+            // Refused before anything changed: the slot is still held, so release it properly.
+            expect(limiter.admit('k', limits, T0)).toMatchObject({ ok: false });
+            limiter.finish('k', 0, T0);
+          }
+        }
+        // Whatever was sent, a limit that was reached is still reached.
+        if (used >= 1000) expect(limiter.admit('k', limits, T0).ok).toBe(false);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -14,6 +14,14 @@ export interface RateLimiter {
 
 const WINDOW_MS = 60_000;
 
+/**
+ * A token count that cannot be one (NaN, ±Infinity, negative) reached the limiter: refused
+ * before any counter changes, so one bad number cannot lift or jam a key's limits.
+ */
+export class RateAmountError extends RangeError {
+  override name = 'RateAmountError';
+}
+
 /** A sliding one-minute window, estimated from the current and previous fixed minutes. */
 class SlidingMinute {
   #start = 0;
@@ -74,14 +82,15 @@ export class InMemoryRateLimiter implements RateLimiter {
     if (maxParallel != null && state.inFlight >= maxParallel) {
       return { ok: false, retryAfterSeconds: 1, reason: `at most ${maxParallel} concurrent requests per key` };
     }
-    if (rpm != null && state.requests.estimate(now) + 1 > rpm) {
+    // Written so that a count that is not a number refuses rather than admits.
+    if (rpm != null && !(state.requests.estimate(now) + 1 <= rpm)) {
       return {
         ok: false,
         retryAfterSeconds: state.requests.secondsUntilBelow(rpm, now),
         reason: `${rpm} requests per minute`,
       };
     }
-    if (tpm != null && state.tokens.estimate(now) >= tpm) {
+    if (tpm != null && !(state.tokens.estimate(now) < tpm)) {
       return {
         ok: false,
         retryAfterSeconds: state.tokens.secondsUntilBelow(tpm, now),
@@ -94,6 +103,9 @@ export class InMemoryRateLimiter implements RateLimiter {
   }
 
   finish(keyId: string, tokens: number, now: number): void {
+    if (typeof tokens !== 'number' || !Number.isFinite(tokens) || tokens < 0) {
+      throw new RateAmountError(`rate limiter: tokens must be a finite count of at least 0, not ${String(tokens)}`);
+    }
     const state = this.#state(keyId);
     state.inFlight = Math.max(0, state.inFlight - 1);
     if (tokens > 0) state.tokens.add(tokens, now);

@@ -1,6 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SpendLimit } from '../store/schema.ts';
-import { InMemorySpendLedger, type LimitedScope } from './spend-ledger.ts';
+import {
+  InMemorySpendLedger,
+  LedgerAmountError,
+  type LimitedScope,
+  MAX_AMOUNT_USD,
+  type Reservation,
+} from './spend-ledger.ts';
 
 function scope(id: string, limit: SpendLimit, spent = { allTime: 0, since: 0 }): LimitedScope {
   return { id, label: id, limit, version: JSON.stringify(limit), loadSpent: async () => spent };
@@ -59,5 +66,96 @@ describe('in-memory spend ledger', () => {
     await ledger.prepare([make(8)], T0);
     expect(loads).toBe(2);
     expect(ledger.headroom([make(8)], T0).usd).toBe(5);
+  });
+});
+
+/** Any double at all: NaN, ±Infinity, −0, subnormals, huge and negative numbers. */
+const anyNumber = fc.oneof(
+  fc.double(),
+  fc.constantFrom(Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, -0, -1e-300, 1e308),
+);
+const isAmount = (value: number) => Number.isFinite(value) && value >= 0 && value <= MAX_AMOUNT_USD;
+
+type Op = { kind: 'reserve'; amount: number } | { kind: 'settle'; actual: number } | { kind: 'release' };
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('reserve' as const), amount: fc.oneof(anyNumber, fc.double({ min: 0, max: 2 })) }),
+  fc.record({ kind: fc.constant('settle' as const), actual: fc.oneof(anyNumber, fc.double({ min: 0, max: 2 })) }),
+  fc.record({ kind: fc.constant('release' as const) }),
+);
+
+describe('in-memory spend ledger, over arbitrary numbers', () => {
+  const limit = 5;
+
+  it('refuses every amount that is not finite and non-negative, and leaves its counters as they were', async () => {
+    await fc.assert(
+      fc.asyncProperty(anyNumber, anyNumber, async (amount, actual) => {
+        const ledger = new InMemorySpendLedger();
+        const key = scope('key', { allTimeUsd: limit });
+        await ledger.prepare([key], T0);
+        const held = ledger.reserve([key], 1, T0) as NonNullable<ReturnType<InMemorySpendLedger['reserve']>>;
+        const before = ledger.read(key, T0);
+        if (!isAmount(amount)) {
+          expect(() => ledger.reserve([key], amount, T0)).toThrow(LedgerAmountError);
+          expect(() => ledger.release({ scopes: [key], amount })).toThrow(LedgerAmountError);
+          expect(() => ledger.settle({ scopes: [key], amount }, 0, T0)).toThrow(LedgerAmountError);
+        }
+        if (!isAmount(actual)) expect(() => ledger.settle(held, actual, T0)).toThrow(LedgerAmountError);
+        if (!isAmount(amount) || !isAmount(actual)) expect(ledger.read(key, T0)).toEqual(before);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('keeps every counter a finite amount, and never lets reservations past the limit', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 40 }), async (ops) => {
+        const ledger = new InMemorySpendLedger();
+        const key = scope('key', { allTimeUsd: limit });
+        await ledger.prepare([key], T0);
+        const held: Reservation[] = [];
+        let spent = 0;
+        for (const next of ops) {
+          try {
+            if (next.kind === 'reserve') {
+              const reservation = ledger.reserve([key], next.amount, T0);
+              if (reservation) held.push(reservation);
+              // A reservation is granted only if it fits under the limit with everything else.
+              const reserved = held.reduce((sum, each) => sum + each.amount, 0);
+              if (reservation) expect(spent + reserved).toBeLessThanOrEqual(limit + 1e-9);
+            } else if (next.kind === 'settle' && held.length > 0) {
+              ledger.settle(held[0] as Reservation, next.actual, T0);
+              held.shift();
+              spent += next.actual;
+            } else if (next.kind === 'release' && held.length > 0) {
+              ledger.release(held.shift() as Reservation);
+            }
+          } catch (error) {
+            expect(error).toBeInstanceOf(LedgerAmountError);
+          }
+          const reading = ledger.read(key, T0);
+          const reserved = held.reduce((sum, reservation) => sum + reservation.amount, 0);
+          expect(Number.isFinite(reading.allTimeSpent) && Number.isFinite(reading.reserved)).toBe(true);
+          expect(reading.allTimeSpent).toBeCloseTo(spent, 6);
+          expect(reading.reserved).toBeCloseTo(reserved, 6);
+          expect(ledger.headroom([key], T0).usd).not.toBeNaN();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses to load a spend that is not an amount (nothing is cached; the next request reads again)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        anyNumber.filter((value) => !isAmount(value)),
+        async (bad) => {
+          const ledger = new InMemorySpendLedger();
+          const key = scope('key', { allTimeUsd: limit }, { allTime: bad, since: 0 });
+          await expect(ledger.prepare([key], T0)).rejects.toThrow(LedgerAmountError);
+          expect(() => ledger.headroom([key], T0)).toThrow(/before prepare/);
+        },
+      ),
+      { numRuns: 50 },
+    );
   });
 });

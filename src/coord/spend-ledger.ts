@@ -74,6 +74,30 @@ interface Counter {
   periodSpent: number;
 }
 
+/**
+ * An amount that cannot be money reached the ledger (NaN, ±Infinity, a negative number): the
+ * operation is refused and no counter changes. One such amount would otherwise poison a
+ * counter for good (−Infinity reserved, then NaN), and every check against it would pass.
+ */
+export class LedgerAmountError extends RangeError {
+  override name = 'LedgerAmountError';
+}
+
+/** No single amount is larger (a trillion dollars), so no sum of them overflows to Infinity. */
+export const MAX_AMOUNT_USD = 1e12;
+
+/** Fails closed: throws before any counter is touched. */
+export function assertAmount(amount: unknown, what: string): asserts amount is number {
+  if (typeof amount !== 'number' || !Number.isFinite(amount) || amount < 0 || amount > MAX_AMOUNT_USD) {
+    throw new LedgerAmountError(
+      `spend ledger: ${what} must be an amount from 0 to ${MAX_AMOUNT_USD} USD, not ${String(amount)}`,
+    );
+  }
+}
+
+/** Room left under a limit; a room that is not a number is no room (fail closed). */
+const roomOf = (room: number) => (Number.isNaN(room) ? 0 : room);
+
 const recurringKey = (limit: SpendLimit) =>
   limit.recurring ? `${limit.recurring.count}:${limit.recurring.unit}:${limit.recurring.startedAt}` : null;
 
@@ -104,6 +128,8 @@ export class InMemorySpendLedger implements SpendLedger {
       ? currentWindow(scope.limit.recurring, Date.parse(scope.limit.recurring.startedAt), now)
       : null;
     const spent = await scope.loadSpent(window?.start ?? null);
+    assertAmount(spent.allTime, `spend recorded on ${scope.id}`);
+    if (window) assertAmount(spent.since, `spend recorded on ${scope.id} this period`);
     this.#counters.set(scope.id, {
       version: scope.version,
       allTimeSpent: spent.allTime,
@@ -143,7 +169,7 @@ export class InMemorySpendLedger implements SpendLedger {
       const counter = this.#counter(scope, now);
       const { allTimeUsd, recurring } = scope.limit;
       if (allTimeUsd != null) {
-        const room = allTimeUsd - counter.allTimeSpent - counter.reserved;
+        const room = roomOf(allTimeUsd - counter.allTimeSpent - counter.reserved);
         if (room < result.usd) {
           result = {
             usd: room,
@@ -158,7 +184,7 @@ export class InMemorySpendLedger implements SpendLedger {
         }
       }
       if (recurring) {
-        const room = recurring.usd - counter.periodSpent - counter.reserved;
+        const room = roomOf(recurring.usd - counter.periodSpent - counter.reserved);
         if (room < result.usd) {
           result = {
             usd: room,
@@ -178,12 +204,15 @@ export class InMemorySpendLedger implements SpendLedger {
   }
 
   reserve(scopes: LimitedScope[], amount: number, now: number): Reservation | undefined {
-    if (this.headroom(scopes, now).usd < amount) return undefined;
+    assertAmount(amount, 'a reservation');
+    if (!(this.headroom(scopes, now).usd >= amount)) return undefined;
     for (const scope of scopes) this.#counter(scope, now).reserved += amount;
     return { scopes, amount };
   }
 
   settle(reservation: Reservation, actual: number, now: number): void {
+    assertAmount(reservation.amount, 'a reservation');
+    assertAmount(actual, 'a settled cost');
     for (const scope of reservation.scopes) {
       const counter = this.#counter(scope, now);
       counter.reserved -= reservation.amount;
@@ -193,6 +222,7 @@ export class InMemorySpendLedger implements SpendLedger {
   }
 
   release(reservation: Reservation): void {
+    assertAmount(reservation.amount, 'a reservation');
     for (const scope of reservation.scopes) {
       const counter = this.#counters.get(scope.id);
       if (counter) counter.reserved -= reservation.amount;

@@ -4,6 +4,7 @@ import type { Exchange } from './exchange.ts';
 import { permittedTargets } from './policy/access-rules.ts';
 import { authenticate } from './policy/authenticate.ts';
 import { reserveSpend } from './policy/spend-reservation.ts';
+import { checkModelName } from './request-checks.ts';
 
 export type Json = Record<string, unknown>;
 
@@ -29,10 +30,7 @@ export async function admit(
 ): Promise<void> {
   const key = await authenticate(ctx.keys, exchange.request.headers, ctx.clock());
   exchange.key = key;
-  const name = body.model;
-  if (typeof name !== 'string' || name === '') {
-    throw new TollgateError('TG_ERR_INVALID_REQUEST', '"model" is required and must be a string');
-  }
+  const name = checkModelName(body.model);
   exchange.requestedModel = name;
   const model = ctx.models.find(key.orgId, name);
   if (!model || model.targets.length === 0) throw new TollgateError('TG_ERR_MODEL_NOT_FOUND', name);

@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Reservation } from '../coord/spend-ledger.ts';
+import { MAX_AMOUNT_USD, type Reservation } from '../coord/spend-ledger.ts';
 import type { ErrorCode } from '../errors.ts';
 import type { UsageRow } from '../store/schema.ts';
 import type { GatewayContext } from './context.ts';
 import { type RequestFinishedEvent, requestFinished } from './diagnostics.ts';
-import { costOf, type Usage } from './metering/cost.ts';
+import { costOf, type Usage, wellFormedUsage } from './metering/cost.ts';
 import type { KeyEntry } from './policy/key-cache.ts';
 import type { PublishedModel, Target } from './routing/model-registry.ts';
 
@@ -59,14 +59,17 @@ export class Exchange {
    * but the provider reported no usage, to the reserved worst case; with no output, releases
    * it), frees its rate-limit slot and queues its usage record. Runs once.
    */
-  finish(status: number, usage?: Usage, errorCode?: ErrorCode | string): void {
+  finish(status: number, reported?: Usage, errorCode?: ErrorCode | string): void {
     if (this.#finished || !this.key) return;
     this.#finished = true;
     const now = performance.now();
-    let cost = usage ? this.costOf(usage) : 0;
+    const usage = reported && wellFormedUsage(reported);
+    let cost = usage ? Math.min(this.costOf(usage), MAX_AMOUNT_USD) : 0;
     const reservation = this.reservation;
     if (reservation) {
-      if (!usage && this.firstByteAt !== undefined) cost = reservation.amount;
+      // No usage, or a cost that is not an amount: the reserved worst case is charged.
+      if ((!usage && this.firstByteAt !== undefined) || !(cost >= 0 && Number.isFinite(cost)))
+        cost = reservation.amount;
       if (usage || this.firstByteAt !== undefined) this.ctx.ledger.settle(reservation, cost, this.ctx.clock());
       else this.ctx.ledger.release(reservation);
     }

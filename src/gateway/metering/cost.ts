@@ -7,6 +7,23 @@ export interface Usage {
   cachedTokens: number;
 }
 
+/** The largest count a usage record holds (a PostgreSQL integer). */
+const MAX_COUNT = 2_147_483_647;
+const count = (value: unknown) =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 ? Math.min(Math.floor(value), MAX_COUNT) : 0;
+
+/**
+ * A provider's usage as counts the ledger, the rate limiter and a usage record can take:
+ * whole, finite, not negative. Providers are trusted to count, not to be well formed.
+ */
+export function wellFormedUsage(usage: Usage): Usage {
+  return {
+    promptTokens: count(usage.promptTokens),
+    completionTokens: count(usage.completionTokens),
+    cachedTokens: count(usage.cachedTokens),
+  };
+}
+
 /** Cost in USD of a call: tokens × price per million, cached prompt tokens at the cached price. */
 export function costOf(usage: Usage, prices: Prices): number {
   const cached = Math.min(usage.cachedTokens, usage.promptTokens);

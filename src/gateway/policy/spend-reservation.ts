@@ -80,7 +80,8 @@ export async function reserveSpend(
   await ctx.ledger.prepare(scopes, now);
   const promptCost = (promptTokenBound(exchange.request, body) * model.prices.input) / 1e6;
   const headroom = ctx.ledger.headroom(scopes, now);
-  if (headroom.usd <= 0 || headroom.usd < promptCost) throw refusal(headroom.binding, promptCost, headroom.usd);
+  // Written so that anything that is not a number refuses (fails closed) rather than admits.
+  if (!(headroom.usd > 0 && headroom.usd >= promptCost)) throw refusal(headroom.binding, promptCost, headroom.usd);
 
   let outputCost = 0;
   const outputPrice = model.prices.output / 1e6;
@@ -92,7 +93,7 @@ export async function reserveSpend(
     const affordable = Number.isFinite(headroom.usd)
       ? Math.floor((headroom.usd - promptCost) / (outputPrice * choices))
       : ceiling;
-    if (affordable < 1) throw refusal(headroom.binding, promptCost + outputPrice * choices, headroom.usd);
+    if (!(affordable >= 1)) throw refusal(headroom.binding, promptCost + outputPrice * choices, headroom.usd);
     const granted = Math.min(ceiling, affordable);
     // An explicit cap is what makes the reservation an upper bound; each target's request
     // carries it in the field that target understands (see applyOutputCap).

@@ -3,6 +3,7 @@ import { TollgateError } from '../../errors.ts';
 import { admit, jsonObject } from '../admission.ts';
 import type { GatewayContext } from '../context.ts';
 import { handle } from '../handle.ts';
+import { checkChatRequest } from '../request-checks.ts';
 import { serveOpenAIJson, serveOpenAIStream } from '../serve-openai.ts';
 
 /** `POST /v1/chat/completions`: OpenAI Chat Completions, streaming and not. */
@@ -11,6 +12,7 @@ export function chatCompletionsRoute(app: FastifyInstance, ctx: GatewayContext):
     '/v1/chat/completions',
     handle(ctx, 'chat.completions', async (exchange, request, reply) => {
       const body = jsonObject(request.body);
+      checkChatRequest(body);
       await admit(ctx, exchange, body, true);
       if (!Array.isArray(body.messages) || body.messages.length === 0) {
         throw new TollgateError('TG_ERR_INVALID_REQUEST', '"messages" must be a non-empty array');

@@ -3,6 +3,7 @@ import { TollgateError } from '../../errors.ts';
 import { admit, jsonObject } from '../admission.ts';
 import type { GatewayContext } from '../context.ts';
 import { handle } from '../handle.ts';
+import { checkMessagesRequest } from '../request-checks.ts';
 import { serveAnthropicJson, serveAnthropicStream } from '../serve-anthropic.ts';
 import { messagesToChat } from '../translate/anthropic-messages.ts';
 
@@ -18,9 +19,7 @@ export function messagesRoute(app: FastifyInstance, ctx: GatewayContext): void {
       if (!Array.isArray(body.messages) || body.messages.length === 0) {
         throw new TollgateError('TG_ERR_INVALID_REQUEST', '"messages" must be a non-empty array');
       }
-      if (typeof body.max_tokens !== 'number' || body.max_tokens < 1) {
-        throw new TollgateError('TG_ERR_INVALID_REQUEST', '"max_tokens" is required and must be a positive number');
-      }
+      checkMessagesRequest(body);
       const chat = messagesToChat(body);
       // Policy works on the OpenAI form: the same rules, reservation and output cap for every door.
       await admit(ctx, exchange, { ...chat, model: body.model }, true);
