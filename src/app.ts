@@ -29,7 +29,7 @@ import { ModelRegistry } from './gateway/routing/model-registry.ts';
 import { TargetHealth } from './gateway/routing/resilience.ts';
 import { sendError, toTollgateError } from './http-errors.ts';
 import { createLogger } from './logger.ts';
-import { createMetrics } from './metrics.ts';
+import { createMetrics, metricsAuthorized } from './metrics.ts';
 import { openStore, type Store } from './store/db.ts';
 import { dashboardRoutes } from './web.ts';
 
@@ -78,9 +78,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   const invalidation: Invalidation =
     store.kind === 'postgres' ? await DatabaseInvalidation.start(db) : new LocalInvalidation();
 
-  const usage = new UsageWriter(db, {
-    onError: (error, dropped) => logger.error({ err: error, dropped }, 'usage records could not be written'),
-  });
+  const usage = new UsageWriter(db, { logger, deadLetterFile: `${config.dataDir}/usage-dead-letters.jsonl` });
   const models = new ModelRegistry(db, vault, invalidation, (error) =>
     logger.error({ err: error }, 'model registry reload failed'),
   );
@@ -158,8 +156,11 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   });
   app.get('/api/openapi.json', async () => app.swagger());
   await registerAdminApi(app, control, adminAuth);
-  const metrics = createMetrics({ usage, keys: gateway.keys });
-  app.get('/metrics', async (_request, reply) => {
+  const metrics = createMetrics({ usage, keys: gateway.keys, models });
+  app.get('/metrics', async (request, reply) => {
+    if (!metricsAuthorized(config.metricsToken, request.headers.authorization)) {
+      throw new TollgateError('TG_ERR_METRICS_UNAUTHORIZED');
+    }
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/health', async (_request, reply) => {

@@ -87,6 +87,7 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       TOLLGATE_PLAN_KEY_LIMITS: 'free=3,pro=50,enterprise=1000',
       TOLLGATE_DEFAULT_PLAN: 'pro',
+      TOLLGATE_METRICS_TOKEN: 'a-long-enough-metrics-token',
       TOLLGATE_TRUSTED_PROXIES: '10.0.0.1,10.1.0.0/16',
     };
     // Every server variable in docs/configuration.md (the tables before its CLI section) is here.
@@ -107,6 +108,7 @@ describe('loadConfig', () => {
       production: true,
       planKeyLimits: { free: 3, pro: 50, enterprise: 1000 },
       defaultPlan: 'pro',
+      metricsToken: 'a-long-enough-metrics-token',
       trustedProxies: ['10.0.0.1', '10.1.0.0/16'],
     });
   });
@@ -118,6 +120,7 @@ describe('loadConfig', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['TOLLGATE_MASTER_KEY', 'short'],
     ['TOLLGATE_ADMIN_TOKEN', 'short'],
+    ['TOLLGATE_METRICS_TOKEN', 'short'],
     ['TOLLGATE_LOG_LEVEL', 'loud'],
     ['TOLLGATE_BODY_LIMIT', '-1'],
     ['TOLLGATE_BODY_LIMIT', '10'],

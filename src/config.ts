@@ -23,6 +23,8 @@ export interface Config {
   planKeyLimits: Record<Plan, number | null>;
   /** The plan new projects get. */
   defaultPlan: Plan;
+  /** Bearer token `/metrics` requires; undefined: `/metrics` is open to anyone who can reach it. */
+  metricsToken: string | undefined;
   /**
    * Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs); empty: none, the client is
    * the socket's peer. Sign-in throttling keys on the client address this yields.
@@ -140,6 +142,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (adminToken !== undefined && adminToken.length < 16) {
     throw new ConfigError('TOLLGATE_ADMIN_TOKEN', 'must be at least 16 characters long');
   }
+  const metricsToken = env.TOLLGATE_METRICS_TOKEN?.trim() || undefined;
+  if (metricsToken !== undefined && metricsToken.length < 16) {
+    throw new ConfigError('TOLLGATE_METRICS_TOKEN', 'must be at least 16 characters long');
+  }
   const logLevel = env.TOLLGATE_LOG_LEVEL?.trim() || 'info';
   if (!LOG_LEVELS.includes(logLevel)) {
     throw new ConfigError('TOLLGATE_LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
@@ -158,6 +164,7 @@ export function loadConfig(env: Env = process.env): Config {
     production: env.NODE_ENV === 'production',
     planKeyLimits: planKeyLimits(env),
     defaultPlan: plan(env),
+    metricsToken,
     trustedProxies: trustedProxies(env),
   };
 }

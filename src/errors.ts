@@ -93,6 +93,10 @@ export const ERRORS = {
     ...unauthenticated,
     message: () => 'Admin API requires "Authorization: Bearer <admin token>"',
   },
+  TG_ERR_METRICS_UNAUTHORIZED: {
+    ...unauthenticated,
+    message: () => '/metrics requires "Authorization: Bearer <metrics token>" (TOLLGATE_METRICS_TOKEN)',
+  },
   TG_ERR_SIGN_IN_FAILED: { ...unauthenticated, message: () => 'Email or password is wrong' },
   TG_ERR_SIGN_IN_THROTTLED: {
     status: 429,

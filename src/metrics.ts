@@ -1,14 +1,59 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { RequestFinishedEvent } from './gateway/diagnostics.ts';
 import type { UsageWriter } from './gateway/metering/usage-writer.ts';
 import type { KeyCache } from './gateway/policy/key-cache.ts';
+import { PROVIDERS } from './gateway/providers/registry.ts';
+import type { UsageRow } from './store/schema.ts';
+
+/** The data plane's front doors, as usage records name them; anything else is counted as `other`. */
+const ENDPOINTS = new Set(['chat.completions', 'embeddings', 'messages', 'responses']);
+
+/** Which published models exist; a pino-free view of the model registry. */
+export interface KnownModels {
+  find(orgId: string, name: string): { name: string } | undefined;
+}
+
+/**
+ * Label values from known sets only. A label value is a series kept for the life of the
+ * process, so one taken from the request (the requested model name: any string, up to the body
+ * limit) lets any caller grow memory and every scrape without bound.
+ */
+export function metricLabels(record: UsageRow, models: KnownModels) {
+  const published = record.orgId && record.model ? models.find(record.orgId, record.model) : undefined;
+  return {
+    endpoint: ENDPOINTS.has(record.endpoint) ? record.endpoint : 'other',
+    model: published ? published.name : record.model ? 'unknown' : '',
+    provider: record.provider ? (PROVIDERS.has(record.provider) ? record.provider : 'unknown') : '',
+    status:
+      Number.isInteger(record.status) && record.status >= 100 && record.status <= 599 ? String(record.status) : 'other',
+  };
+}
+
+/**
+ * Whether a `/metrics` request may see the metrics: always when no token is configured, else
+ * only with `Authorization: Bearer <token>`. Compared in constant time (over SHA-256 digests, so
+ * the length of the token does not show either).
+ */
+export function metricsAuthorized(token: string | undefined, authorization: string | undefined): boolean {
+  if (token === undefined) return true;
+  const match = /^Bearer +(.+)$/i.exec(authorization ?? '');
+  const given = createHash('sha256')
+    .update(match?.[1]?.trim() ?? '')
+    .digest();
+  const expected = createHash('sha256').update(token).digest();
+  return timingSafeEqual(given, expected) && match !== null;
+}
 
 /**
  * Prometheus metrics for `/metrics`, fed by the data plane's diagnostics channel and by
  * gauges read at scrape time. One registry per Tollgate, so several can share a process.
  */
-export function createMetrics(parts: { usage: UsageWriter; keys: KeyCache }): { registry: Registry; close(): void } {
+export function createMetrics(parts: { usage: UsageWriter; keys: KeyCache; models: KnownModels }): {
+  registry: Registry;
+  close(): void;
+} {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'tollgate_process_' });
   const labelNames = ['endpoint', 'model', 'provider', 'status'] as const;
@@ -62,6 +107,14 @@ export function createMetrics(parts: { usage: UsageWriter; keys: KeyCache }): { 
     },
   });
   new Gauge({
+    name: 'tollgate_usage_records_dead_lettered',
+    help: 'Usage records the database refused since start, set aside in usage_dead_letters or the dead-letter file',
+    registers: [registry],
+    collect() {
+      this.set(parts.usage.deadLettered);
+    },
+  });
+  new Gauge({
     name: 'tollgate_key_cache_size',
     help: 'API keys held in memory',
     registers: [registry],
@@ -72,15 +125,10 @@ export function createMetrics(parts: { usage: UsageWriter; keys: KeyCache }): { 
 
   const onFinished = (message: unknown) => {
     const { record } = message as RequestFinishedEvent;
-    const labels = {
-      endpoint: record.endpoint,
-      model: record.model ?? '',
-      provider: record.provider ?? '',
-      status: String(record.status),
-    };
+    const labels = metricLabels(record, parts.models);
     requests.inc(labels);
     duration.observe(labels, record.latencyMs / 1000);
-    const model = record.model ?? '';
+    const model = labels.model;
     if (record.promptTokens) tokens.inc({ model, type: 'prompt' }, record.promptTokens);
     if (record.completionTokens) tokens.inc({ model, type: 'completion' }, record.completionTokens);
     if (record.costUsd) cost.inc({ model }, record.costUsd);
