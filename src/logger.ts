@@ -1,6 +1,6 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config.ts';
-import { serializeError } from './safe-error.ts';
+import { safeMessage, serializeError } from './safe-error.ts';
 
 /** Header and field paths that can hold a secret; pino replaces their values. */
 export const REDACT = [
@@ -44,6 +44,22 @@ export function createLogger(config: Pick<Config, 'logLevel'>, destination?: Des
       level: config.logLevel,
       redact: { paths: REDACT, censor: '[redacted]' },
       serializers: { err: serializeError, error: serializeError },
+      hooks: {
+        // `logger.error(error)` would make the raw message (drizzle's holds the query's
+        // parameters) the line's `msg`; give it the safe message instead.
+        logMethod(args, method) {
+          const [first, second, ...rest] = args as unknown[];
+          if (first instanceof Error && typeof second !== 'string') {
+            return method.apply(this, [
+              { err: first },
+              safeMessage(first),
+              ...(second === undefined ? [] : [second]),
+              ...rest,
+            ] as Parameters<typeof method>);
+          }
+          return method.apply(this, args);
+        },
+      },
     },
     destination,
   );

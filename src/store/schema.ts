@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigserial,
   boolean,
   doublePrecision,
@@ -310,3 +311,22 @@ export const sessions = pgTable(
   },
   (t) => [index('sessions_user').on(t.userId)],
 );
+
+/**
+ * Columns that hold a secret or a value derived from one: password, key and token hashes,
+ * credential ciphertext and its masked previews, session ids and CSRF tokens, and `settings`
+ * (the set-up token's hash, the master key's check value). Nothing read from or written to them
+ * may reach a log: test/hostile/secret-logging.test.ts logs a failed insert and update of each and
+ * looks for the value, and fails when a column whose name looks secret is not listed here.
+ */
+export const SECRET_COLUMNS: readonly AnyPgColumn[] = [
+  users.passwordHash,
+  adminTokens.tokenHash,
+  apiKeys.keyHash,
+  apiKeys.previousKeyHash,
+  providerCredentials.secretCiphertext,
+  providerCredentials.secretPreview,
+  settings.value,
+  sessions.tokenHash,
+  sessions.csrfToken,
+];
