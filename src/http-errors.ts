@@ -6,7 +6,12 @@ export function dialectOf(url: string): Dialect {
   return url.startsWith('/v1/messages') ? 'anthropic' : 'openai';
 }
 
-/** Any error thrown while serving a request, as the catalogue error the caller should see. */
+/**
+ * Any error thrown while serving a request, as the catalogue error the caller should see.
+ * Only Tollgate's own errors and Fastify's client errors say what went wrong; anything else
+ * (a bug, an engine error such as "Maximum call stack size exceeded") gets a generic message
+ * and is logged here with the request id, never shown.
+ */
 export function toTollgateError(
   error: FastifyError | Error,
   request: FastifyRequest,
@@ -29,8 +34,17 @@ export function toTollgateError(
       return new TollgateError('TG_ERR_CONFLICT', 'An object with that name already exists');
   }
   if (fastify.validation) return new TollgateError('TG_ERR_INVALID_REQUEST', fastify.message);
-  if (error instanceof SyntaxError && fastify.statusCode === 400) {
-    return new TollgateError('TG_ERR_INVALID_JSON', error.message);
+  const status = fastify.statusCode ?? 0;
+  const clientError = status >= 400 && status < 500;
+  // Fastify's own client errors (a Content-Length that does not match, …) describe the request.
+  if (clientError && fastify.code?.startsWith('FST_'))
+    return new TollgateError('TG_ERR_INVALID_REQUEST', fastify.message);
+  // The JSON parser's SyntaxError says where the body went wrong.
+  if (error instanceof SyntaxError && status === 400) return new TollgateError('TG_ERR_INVALID_JSON', error.message);
+  if (clientError) {
+    // Thrown while parsing the body, but not a syntax error: e.g. the parser ran out of stack.
+    request.log.warn({ err: error, requestId: request.id }, 'request body could not be parsed');
+    return new TollgateError('TG_ERR_INVALID_JSON', 'the body could not be parsed');
   }
   return new TollgateError('TG_ERR_INTERNAL', request.id);
 }

@@ -7,6 +7,16 @@ import type { Target } from './routing/model-registry.ts';
 import { attemptOrder, firstAnswer, withHealth, withRetries } from './routing/resilience.ts';
 import { sendUpstream } from './upstream.ts';
 
+/**
+ * Whether an error from building a provider's request is an adapter refusing the request on
+ * purpose (`throw new Error('tools of type "x" cannot be sent to Gemini')`), whose message is
+ * meant for the caller, rather than a failure inside Tollgate (a TypeError, a RangeError such
+ * as "Maximum call stack size exceeded"), whose message is not.
+ */
+function isRefusal(error: unknown): error is Error {
+  return error instanceof Error && Object.getPrototypeOf(error) === Error.prototype && !('code' in error);
+}
+
 export interface Dispatched {
   response: Dispatcher.ResponseData;
   target: Target;
@@ -31,11 +41,8 @@ export async function dispatch(
     try {
       request = await build(target);
     } catch (error) {
-      if (error instanceof TollgateError) throw error;
-      throw new TollgateError(
-        'TG_ERR_INVALID_REQUEST',
-        `${target.provider} cannot take it: ${(error as Error).message}`,
-      );
+      if (error instanceof TollgateError || !isRefusal(error)) throw error;
+      throw new TollgateError('TG_ERR_INVALID_REQUEST', `${target.provider} cannot take it: ${error.message}`);
     }
     const timeoutMs = target.timeoutMs ?? ctx.upstreamTimeoutMs;
     try {

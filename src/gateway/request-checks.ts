@@ -98,8 +98,27 @@ function checkMetadata(value: unknown, field: string): void {
   }
 }
 
+/** Deeper than any real request (tool schemas included), shallow enough to re-serialize safely. */
+export const MAX_NESTING = 128;
+
+/**
+ * JSON.parse takes any depth, but JSON.stringify (every forwarded request) and every other
+ * recursive walk run out of stack on a few thousand levels. Walked without recursion, and
+ * only into arrays and objects.
+ */
+export function checkNesting(body: unknown): void {
+  const pending: Array<[unknown, number]> = [[body, 1]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [node, depth] = next;
+    if (depth > MAX_NESTING) throw invalid(`the body is nested more than ${MAX_NESTING} levels deep`);
+    const children = Array.isArray(node) ? node : Object.values(node as Json);
+    for (const child of children) if (child !== null && typeof child === 'object') pending.push([child, depth + 1]);
+  }
+}
+
 /** `POST /v1/chat/completions`. */
 export function checkChatRequest(body: Json): void {
+  checkNesting(body);
   checkCounts(body, OPENAI_CHAT_COUNTS);
   checkFinite(body);
   checkOptionalText(body.user, 'user', MAX_TAG);
@@ -109,6 +128,7 @@ export function checkChatRequest(body: Json): void {
 
 /** `POST /v1/embeddings`. */
 export function checkEmbeddingsRequest(body: Json): void {
+  checkNesting(body);
   checkCounts(body, OPENAI_EMBEDDINGS_COUNTS);
   checkFinite(body);
   checkOptionalText(body.user, 'user', MAX_TAG);
@@ -116,6 +136,7 @@ export function checkEmbeddingsRequest(body: Json): void {
 
 /** `POST /v1/messages`: `max_tokens` is required there. */
 export function checkMessagesRequest(body: Json): void {
+  checkNesting(body);
   if (body.max_tokens === undefined || body.max_tokens === null) throw invalid('"max_tokens" is required');
   checkCounts(body, ANTHROPIC_COUNTS);
   checkFinite(body);
