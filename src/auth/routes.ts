@@ -15,7 +15,7 @@ const SignIn = Type.Object({
   password: Type.String({ minLength: 1, maxLength: 1000 }),
 });
 const Setup = Type.Object({
-  token: Type.String({ minLength: 1 }),
+  token: Type.String({ minLength: 1, maxLength: 200 }),
   email: Type.String({ format: 'email', maxLength: 320 }),
   password: Type.String({ minLength: 1, maxLength: 1000 }),
   name: Type.Optional(Type.String({ maxLength: 200 })),

@@ -14,13 +14,17 @@ import {
   providerCredentials,
 } from '../store/schema.ts';
 import { ACCESS } from './admin-auth.ts';
+import { RefParams } from './bounds.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 
-const Fields = Type.Record(Type.String(), Type.String({ maxLength: 10_000 }));
+const Fields = Type.Record(Type.String(), Type.String({ maxLength: 10_000 }), {
+  maxProperties: 50,
+  propertyNames: { maxLength: 100 },
+});
 const CredentialBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
-  provider: Type.String({ minLength: 1 }),
-  authMethod: Type.Optional(Type.String()),
+  provider: Type.String({ minLength: 1, maxLength: 100 }),
+  authMethod: Type.Optional(Type.String({ maxLength: 100 })),
   /** Secret and non-secret fields alike; the provider's declaration says which is which. */
   fields: Fields,
 });
@@ -168,7 +172,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
     '/credentials/:ref',
     {
       config: { access: ACCESS.readers },
-      schema: { tags, summary: 'Show a credential by id or name (secrets masked)' },
+      schema: { tags, summary: 'Show a credential by id or name (secrets masked)', params: RefParams },
     },
     async (request) => {
       const row = await findCredential(ctx.db, ctx.orgId, request.params.ref);
@@ -228,6 +232,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
       schema: {
         tags,
         summary: 'Update a credential; takes effect for every model using it at once',
+        params: RefParams,
         body: CredentialPatch,
       },
     },
@@ -266,6 +271,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
       schema: {
         tags,
         summary: 'Delete a credential; refused while models use it unless force=true',
+        params: RefParams,
         querystring: Type.Object({ force: Type.Optional(Type.Boolean()) }),
       },
     },

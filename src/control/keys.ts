@@ -7,6 +7,7 @@ import { hasRules } from '../gateway/policy/access-rules.ts';
 import type { Db } from '../store/db.ts';
 import { type ApiKeyRow, apiKeys, type ProjectRow, projects, usageRecords } from '../store/schema.ts';
 import { ACCESS, type Actor, ownScope } from './admin-auth.ts';
+import { Ref } from './bounds.ts';
 import { type ControlContext, iso, UUID } from './context.ts';
 import { keyActionRoutes } from './key-actions.ts';
 import { mergeRateLimits, normaliseRules, RateLimitsBody, RulesBody } from './policy-schemas.ts';
@@ -14,14 +15,17 @@ import { effectiveKeyLimit, findProject, keysInUse } from './projects.ts';
 import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
 import { findUser } from './users.ts';
 
-const Metadata = Type.Record(Type.String(), Type.String({ maxLength: 500 }), { maxProperties: 50 });
+const Metadata = Type.Record(Type.String(), Type.String({ maxLength: 500 }), {
+  maxProperties: 50,
+  propertyNames: { maxLength: 100 },
+});
 const Expiry = Type.Union([Type.Null(), Type.String({ format: 'date-time' })]);
 const KeyBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   /** Project id or name; the organisation's first project when omitted. */
-  project: Type.Optional(Type.String({ minLength: 1 })),
+  project: Type.Optional(Ref()),
   /** The user who owns the key (id or email); none for a service key. */
-  owner: Type.Optional(Type.Union([Type.Null(), Type.String({ minLength: 1 })])),
+  owner: Type.Optional(Type.Union([Type.Null(), Ref()])),
   expiresAt: Type.Optional(Expiry),
   metadata: Type.Optional(Metadata),
   spendLimit: Type.Optional(SpendLimitBody),
@@ -131,7 +135,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
         tags,
         summary: 'List API keys (never the keys themselves) with what each has spent',
         querystring: Type.Object({
-          project: Type.Optional(Type.String()),
+          project: Type.Optional(Ref('Project id or name')),
           status: Type.Optional(
             Type.Union([Type.Literal('active'), Type.Literal('disabled'), Type.Literal('revoked')]),
           ),

@@ -6,13 +6,14 @@ import { TollgateError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { type ModelRow, models, modelTargets, providerCredentials } from '../store/schema.ts';
 import { ACCESS } from './admin-auth.ts';
+import { MAX_PRICE, Ref, RefParams } from './bounds.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 import { findCredential } from './credentials.ts';
 
-const Price = Type.Number({ minimum: 0, maximum: 1_000_000 });
+const Price = Type.Number({ minimum: 0, maximum: MAX_PRICE });
 const TargetBody = Type.Object({
   /** Credential id or name. */
-  credential: Type.String({ minLength: 1 }),
+  credential: Ref(),
   upstreamModel: Type.String({ minLength: 1, maxLength: 200 }),
   weight: Type.Optional(Type.Integer({ minimum: 0, maximum: 1000 })),
   /** Fallback order (lower first); targets with equal priority share load by weight. Default: list order. */
@@ -30,7 +31,7 @@ const ModelBody = Type.Object({
   /** Extra attempts per target after a 429, 5xx, timeout or connection error (default 1). */
   retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5 })),
   /** The most output tokens one call can produce; bounds spend reservations. */
-  maxOutputTokens: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 1 })])),
+  maxOutputTokens: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: 100_000_000 })])),
 });
 const ModelPatch = Type.Partial(ModelBody);
 
@@ -133,7 +134,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
 
   app.get<{ Params: { ref: string } }>(
     '/models/:ref',
-    { config: { access: ACCESS.everyone }, schema: { tags, summary: 'Show a model by id or name' } },
+    { config: { access: ACCESS.everyone }, schema: { tags, summary: 'Show a model by id or name', params: RefParams } },
     async (request) => (await presentAll(ctx.db, [await findModel(ctx.db, ctx.orgId, request.params.ref)]))[0],
   );
 
@@ -174,7 +175,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
     '/models/:ref',
     {
       config: { access: ACCESS.admins },
-      schema: { tags, summary: 'Update a model: name, prices or targets', body: ModelPatch },
+      schema: { tags, summary: 'Update a model: name, prices or targets', params: RefParams, body: ModelPatch },
     },
     async (request) => {
       const current = await findModel(ctx.db, ctx.orgId, request.params.ref);
@@ -207,7 +208,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
 
   app.delete<{ Params: { ref: string } }>(
     '/models/:ref',
-    { config: { access: ACCESS.admins }, schema: { tags, summary: 'Unpublish a model' } },
+    { config: { access: ACCESS.admins }, schema: { tags, summary: 'Unpublish a model', params: RefParams } },
     async (request, reply) => {
       const current = await findModel(ctx.db, ctx.orgId, request.params.ref);
       await ctx.db.delete(models).where(eq(models.id, current.id));

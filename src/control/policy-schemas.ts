@@ -1,9 +1,10 @@
 import { Type } from 'typebox';
 import type { AccessRules, RateLimits } from '../store/schema.ts';
+import { MAX_COUNT, MAX_PRICE } from './bounds.ts';
 
 const Names = Type.Array(Type.String({ minLength: 1, maxLength: 200 }), { maxItems: 500 });
 const Tiers = Type.Array(Type.Union([Type.Literal('free'), Type.Literal('paid')]), { maxItems: 2 });
-const Price = Type.Union([Type.Null(), Type.Number({ minimum: 0 })]);
+const Price = Type.Union([Type.Null(), Type.Number({ minimum: 0, maximum: MAX_PRICE })]);
 
 /** A key's IAM rules; replaces the key's rules whole when given. `*` at the end of a name is a wildcard. */
 export const RulesBody = Type.Object(
@@ -20,7 +21,7 @@ export const RulesBody = Type.Object(
   { additionalProperties: false },
 );
 
-const PerMinute = Type.Union([Type.Null(), Type.Integer({ minimum: 1 })]);
+const PerMinute = Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: MAX_COUNT })]);
 /** Per-key rate limits; null removes one, absent keeps it. */
 export const RateLimitsBody = Type.Object(
   { rpm: Type.Optional(PerMinute), tpm: Type.Optional(PerMinute), maxParallel: Type.Optional(PerMinute) },

@@ -6,10 +6,11 @@ import { TollgateError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { apiKeys, type ProjectRow, projects } from '../store/schema.ts';
 import { ACCESS } from './admin-auth.ts';
+import { RefParams } from './bounds.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
 
-const Limit = Type.Union([Type.Null(), Type.Integer({ minimum: 0 })]);
+const Limit = Type.Union([Type.Null(), Type.Integer({ minimum: 0, maximum: 1_000_000 })]);
 const ProjectBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   plan: Type.Optional(Type.Union(PLANS.map((plan) => Type.Literal(plan)))),
@@ -89,7 +90,10 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
 
   app.get<{ Params: { ref: string } }>(
     '/projects/:ref',
-    { config: { access: ACCESS.everyone }, schema: { tags, summary: 'Show a project by id or name' } },
+    {
+      config: { access: ACCESS.everyone },
+      schema: { tags, summary: 'Show a project by id or name', params: RefParams },
+    },
     async (request) => {
       const row = await findProject(ctx.db, ctx.orgId, request.params.ref);
       return present(ctx, row, (await reports([row])).get(row.id));
@@ -124,7 +128,12 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
     '/projects/:ref',
     {
       config: { access: ACCESS.admins },
-      schema: { tags, summary: 'Change a project: name, plan, key limits, spend limit', body: ProjectPatch },
+      schema: {
+        tags,
+        summary: 'Change a project: name, plan, key limits, spend limit',
+        params: RefParams,
+        body: ProjectPatch,
+      },
     },
     async (request) => {
       const project = await findProject(ctx.db, ctx.orgId, request.params.ref);

@@ -5,15 +5,16 @@ import type { ScopeKind } from '../gateway/policy/spend-scopes.ts';
 import { currentWindow, parseWindow } from '../gateway/policy/windows.ts';
 import { type Db, rawRows } from '../store/db.ts';
 import type { SpendLimit } from '../store/schema.ts';
+import { Usd } from './bounds.ts';
 
 /** How spend limits are written in requests: amounts in USD, windows like `1d` or `12mo`. */
 export const SpendLimitBody = Type.Object({
-  allTimeUsd: Type.Optional(Type.Union([Type.Null(), Type.Number({ minimum: 0 })])),
+  allTimeUsd: Type.Optional(Type.Union([Type.Null(), Usd()])),
   recurring: Type.Optional(
     Type.Union([
       Type.Object({
-        usd: Type.Number({ minimum: 0 }),
-        window: Type.String({ description: '1h … 12mo: a number and h, d, w or mo' }),
+        usd: Usd(),
+        window: Type.String({ maxLength: 20, description: '1h … 12mo: a number and h, d, w or mo' }),
       }),
       Type.Null(),
     ]),

@@ -4,20 +4,26 @@ import { Type } from 'typebox';
 import { TollgateError } from '../errors.ts';
 import { usageRecords } from '../store/schema.ts';
 import { ownScope } from './admin-auth.ts';
+import { Ref } from './bounds.ts';
 import { type ControlContext, UUID } from './context.ts';
 import { findProject } from './projects.ts';
 
 /** The filters every usage query takes: records, totals, time series and rankings. */
 export const UsageFilterFields = {
   key: Type.Optional(Type.String({ pattern: UUID.source, description: 'API key id' })),
-  project: Type.Optional(Type.String({ description: 'Project id or name' })),
-  model: Type.Optional(Type.String({ description: 'Requested (public) model name' })),
-  provider: Type.Optional(Type.String()),
+  project: Type.Optional(Ref('Project id or name')),
+  model: Type.Optional(Type.String({ maxLength: 256, description: 'Requested (public) model name' })),
+  provider: Type.Optional(Type.String({ maxLength: 100 })),
   status: Type.Optional(Type.Integer({ minimum: 100, maximum: 599 })),
   since: Type.Optional(
-    Type.String({ description: 'Inclusive: an ISO date-time, or a duration back from now such as 15m, 24h, 7d' }),
+    Type.String({
+      maxLength: 64,
+      description: 'Inclusive: an ISO date-time, or a duration back from now such as 15m, 24h, 7d',
+    }),
   ),
-  until: Type.Optional(Type.String({ description: 'Exclusive: an ISO date-time or a duration back from now' })),
+  until: Type.Optional(
+    Type.String({ maxLength: 64, description: 'Exclusive: an ISO date-time or a duration back from now' }),
+  ),
 };
 
 export interface UsageFilters {
@@ -32,18 +38,29 @@ export interface UsageFilters {
 
 const UNITS: Record<string, number> = { s: 1e3, m: 60e3, h: 3600e3, d: 86400e3, w: 7 * 86400e3 };
 
-/** An ISO time or a duration before `now` (`30m`, `24h`, `7d`). */
+/** Times a query may name: from the epoch to the end of year 9999 (PostgreSQL stores no earlier than 4713 BC). */
+const EARLIEST = 0;
+const LATEST = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** An ISO time or a duration before `now` (`30m`, `24h`, `7d`), between 1970 and 9999. */
 export function parseTime(value: string, name: string, now = Date.now()): Date {
   const relative = /^(\d+)([smhdw])$/.exec(value.trim());
-  if (relative) return new Date(now - Number(relative[1]) * (UNITS[relative[2] as string] as number));
-  const date = new Date(value);
-  if (Number.isNaN(date.getTime())) {
+  const time = relative
+    ? now - Number(relative[1]) * (UNITS[relative[2] as string] as number)
+    : new Date(value).getTime();
+  if (Number.isNaN(time)) {
     throw new TollgateError(
       'TG_ERR_INVALID_REQUEST',
       `"${name}" must be an ISO date-time or a duration like 24h or 7d`,
     );
   }
-  return date;
+  if (!(time >= EARLIEST && time <= LATEST)) {
+    throw new TollgateError(
+      'TG_ERR_INVALID_REQUEST',
+      `"${name}" must be a time from 1970 to 9999; "${value.slice(0, 64)}" is outside it`,
+    );
+  }
+  return new Date(time);
 }
 
 /** The time range a query names; either end may be open. */

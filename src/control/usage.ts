@@ -12,7 +12,7 @@ const UsageQuery = Type.Object({
   ...UsageFilterFields,
   limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, default: 100 })),
   /** The `nextCursor` of the previous page. */
-  cursor: Type.Optional(Type.Integer({ minimum: 1 })),
+  cursor: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
 });
 type UsageQuery = Static<typeof UsageQuery>;
 

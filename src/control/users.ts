@@ -5,6 +5,7 @@ import { hashPassword } from '../auth/passwords.ts';
 import { TollgateError } from '../errors.ts';
 import { memberships, users } from '../store/schema.ts';
 import { ACCESS } from './admin-auth.ts';
+import { RefParams } from './bounds.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
 
@@ -78,7 +79,10 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
 
   app.get<{ Params: { ref: string } }>(
     '/users/:ref',
-    { config: { access: ACCESS.readers }, schema: { tags, summary: 'Show a member by id or email' } },
+    {
+      config: { access: ACCESS.readers },
+      schema: { tags, summary: 'Show a member by id or email', params: RefParams },
+    },
     async (request) => showUser(request.params.ref),
   );
 
@@ -133,7 +137,7 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
     '/users/:ref',
     {
       config: { access: ACCESS.admins },
-      schema: { tags, summary: "Change a member's name, role or spend limit", body: UserPatch },
+      schema: { tags, summary: "Change a member's name, role or spend limit", params: RefParams, body: UserPatch },
     },
     async (request) => {
       const member = await findUser(ctx, request.params.ref);
@@ -165,7 +169,10 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
 
   app.delete<{ Params: { ref: string } }>(
     '/users/:ref',
-    { config: { access: ACCESS.admins }, schema: { tags, summary: 'Remove a member from the organisation' } },
+    {
+      config: { access: ACCESS.admins },
+      schema: { tags, summary: 'Remove a member from the organisation', params: RefParams },
+    },
     async (request, reply) => {
       const member = await findUser(ctx, request.params.ref);
       await ctx.db.delete(memberships).where(and(eq(memberships.userId, member.id), eq(memberships.orgId, ctx.orgId)));
