@@ -8,6 +8,7 @@ import { authRoutes } from './auth/routes.ts';
 import { Sessions } from './auth/sessions.ts';
 import { ensureAdminToken, ensureDefaultOrganization, resolveMasterKey, verifyMasterKey } from './bootstrap.ts';
 import type { Config } from './config.ts';
+import { limitConnections } from './connection-limits.ts';
 import { registerAdminApi } from './control/admin-api.ts';
 import { AdminAuth } from './control/admin-auth.ts';
 import type { ControlContext } from './control/context.ts';
@@ -19,6 +20,7 @@ import { Vault } from './crypto/vault.ts';
 import { TollgateError } from './errors.ts';
 import type { GatewayContext } from './gateway/context.ts';
 import { UsageWriter } from './gateway/metering/usage-writer.ts';
+import { AuthFailures } from './gateway/policy/auth-failures.ts';
 import { KeyCache } from './gateway/policy/key-cache.ts';
 import { ScopeLimits, SpendScopes } from './gateway/policy/spend-scopes.ts';
 import { chatCompletionsRoute } from './gateway/routes/chat-completions.ts';
@@ -90,6 +92,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   await scopeLimits.reload();
   const gateway: GatewayContext = {
     keys: new KeyCache(db, invalidation, spendScopes),
+    authFailures: new AuthFailures(config.authFailureLimit, config.authFailureWindowMs),
     models,
     usage,
     ledger: new InMemorySpendLedger(),
@@ -122,6 +125,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     // request.ip: X-Forwarded-For is believed only from the proxies listed in TOLLGATE_TRUSTED_PROXIES.
     trustProxy: config.trustedProxies.length > 0 ? config.trustedProxies : false,
   });
+  limitConnections(app.server, config);
   applyStrictBodyValidation(app);
   // Registered before the hooks below, so that they see parsed cookies.
   await app.register(cookie);

@@ -63,6 +63,18 @@ describe('loadConfig', () => {
     }
   });
 
+  it('bounds slow clients and failed authentications by default, and keeps link-local upstreams refused', () => {
+    expect(loadConfig({})).toMatchObject({
+      authFailureLimit: 30,
+      authFailureWindowMs: 60_000,
+      headersTimeoutMs: 15_000,
+      bodyTimeoutMs: 30_000,
+      idleTimeoutMs: 60_000,
+      maxConnections: 10_000,
+      allowLinkLocalUpstreams: false,
+    });
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '', TOLLGATE_MASTER_KEY: '', TOLLGATE_DATA_DIR: '' })).toMatchObject({
       port: 4000,
@@ -87,6 +99,13 @@ describe('loadConfig', () => {
       NODE_ENV: 'production',
       TOLLGATE_PLAN_KEY_LIMITS: 'free=3,pro=50,enterprise=1000',
       TOLLGATE_DEFAULT_PLAN: 'pro',
+      TOLLGATE_AUTH_FAILURE_LIMIT: '5',
+      TOLLGATE_AUTH_FAILURE_WINDOW_MS: '10000',
+      TOLLGATE_HEADERS_TIMEOUT_MS: '5000',
+      TOLLGATE_BODY_TIMEOUT_MS: '6000',
+      TOLLGATE_IDLE_TIMEOUT_MS: '7000',
+      TOLLGATE_MAX_CONNECTIONS: '500',
+      TOLLGATE_ALLOW_LINK_LOCAL_UPSTREAMS: 'true',
       TOLLGATE_METRICS_TOKEN: 'a-long-enough-metrics-token',
       TOLLGATE_TRUSTED_PROXIES: '10.0.0.1,10.1.0.0/16',
     };
@@ -108,6 +127,13 @@ describe('loadConfig', () => {
       production: true,
       planKeyLimits: { free: 3, pro: 50, enterprise: 1000 },
       defaultPlan: 'pro',
+      authFailureLimit: 5,
+      authFailureWindowMs: 10_000,
+      headersTimeoutMs: 5000,
+      bodyTimeoutMs: 6000,
+      idleTimeoutMs: 7000,
+      maxConnections: 500,
+      allowLinkLocalUpstreams: true,
       metricsToken: 'a-long-enough-metrics-token',
       trustedProxies: ['10.0.0.1', '10.1.0.0/16'],
     });
@@ -125,6 +151,9 @@ describe('loadConfig', () => {
     ['TOLLGATE_BODY_LIMIT', '-1'],
     ['TOLLGATE_BODY_LIMIT', '10'],
     ['TOLLGATE_UPSTREAM_TIMEOUT_MS', '1.5'],
+    ['TOLLGATE_HEADERS_TIMEOUT_MS', '10'],
+    ['TOLLGATE_MAX_CONNECTIONS', '0'],
+    ['TOLLGATE_ALLOW_LINK_LOCAL_UPSTREAMS', 'yes please'],
     ['TOLLGATE_PLAN_KEY_LIMITS', 'free=ten'],
     ['TOLLGATE_PLAN_KEY_LIMITS', 'gold=5'],
     ['TOLLGATE_PLAN_KEY_LIMITS', 'free'],

@@ -30,6 +30,19 @@ export interface Config {
    * the socket's peer. Sign-in throttling keys on the client address this yields.
    */
   trustedProxies: string[];
+  /** Unknown API keys one client address may present per window before it waits (0: no limit). */
+  authFailureLimit: number;
+  authFailureWindowMs: number;
+  /** Time a client has to send its whole request head, from connecting or from its last request. */
+  headersTimeoutMs: number;
+  /** Time a request body may go without a byte arriving. */
+  bodyTimeoutMs: number;
+  /** Time a keep-alive connection may sit idle between requests. */
+  idleTimeoutMs: number;
+  /** Open client connections at most; past it new ones are closed at once. */
+  maxConnections: number;
+  /** Whether provider base URLs may reach link-local and cloud metadata addresses. */
+  allowLinkLocalUpstreams: boolean;
 }
 
 export const PLANS = ['free', 'pro', 'enterprise'] as const;
@@ -106,6 +119,15 @@ function trustedProxies(env: Env): string[] {
   return entries;
 }
 
+function flag(env: Env, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return false;
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
+}
+
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function firstOwner(env: Env): { adminEmail: string | undefined; adminPassword: string | undefined } {
@@ -166,5 +188,12 @@ export function loadConfig(env: Env = process.env): Config {
     defaultPlan: plan(env),
     metricsToken,
     trustedProxies: trustedProxies(env),
+    authFailureLimit: integer(env, 'TOLLGATE_AUTH_FAILURE_LIMIT', 30, 0, 1_000_000),
+    authFailureWindowMs: integer(env, 'TOLLGATE_AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 3_600_000),
+    headersTimeoutMs: integer(env, 'TOLLGATE_HEADERS_TIMEOUT_MS', 15_000, 100, 600_000),
+    bodyTimeoutMs: integer(env, 'TOLLGATE_BODY_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    idleTimeoutMs: integer(env, 'TOLLGATE_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    maxConnections: integer(env, 'TOLLGATE_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
+    allowLinkLocalUpstreams: flag(env, 'TOLLGATE_ALLOW_LINK_LOCAL_UPSTREAMS'),
   };
 }

@@ -35,6 +35,12 @@ export const ERRORS = {
   },
   TG_ERR_KEY_REVOKED: { ...unauthenticated, message: () => 'API key has been revoked' },
   TG_ERR_KEY_EXPIRED: { ...unauthenticated, message: (at = '') => `API key expired at ${at}` },
+  TG_ERR_KEY_FAILURES_THROTTLED: {
+    status: 429,
+    type: 'rate_limit_error',
+    anthropicType: 'rate_limit_error',
+    message: (seconds = '') => `Too many requests with unknown API keys from this address; try again in ${seconds} s`,
+  },
   TG_ERR_MODEL_NOT_ALLOWED: { ...forbidden, message: (detail = '') => `Access denied: ${detail}` },
   TG_ERR_PROVIDER_NOT_ALLOWED: { ...forbidden, message: (detail = '') => `Access denied: ${detail}` },
   TG_ERR_PRICING_NOT_ALLOWED: { ...forbidden, message: (detail = '') => `Access denied: ${detail}` },

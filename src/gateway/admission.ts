@@ -28,7 +28,7 @@ export async function admit(
   body: Json,
   producesOutput: boolean,
 ): Promise<void> {
-  const key = await authenticate(ctx.keys, exchange.request.headers, ctx.clock());
+  const key = await authenticate(ctx, exchange.request);
   exchange.key = key;
   const name = checkModelName(body.model);
   exchange.requestedModel = name;

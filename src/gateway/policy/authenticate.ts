@@ -1,6 +1,20 @@
 import { hashApiKey, isWellFormedApiKey } from '../../crypto/api-keys.ts';
 import { TollgateError } from '../../errors.ts';
+import type { AuthFailures } from './auth-failures.ts';
 import type { KeyCache, KeyEntry } from './key-cache.ts';
+
+/** What authentication needs from the gateway's context. */
+export interface KeyLookup {
+  keys: KeyCache;
+  authFailures: AuthFailures;
+  clock: () => number;
+}
+
+/** The parts of a request authentication reads; `ip` is the client's address. */
+export interface Caller {
+  headers: Record<string, string | string[] | undefined>;
+  ip: string;
+}
 
 /** The key a request presents: `Authorization: Bearer <key>` or `x-api-key: <key>`. */
 export function presentedKey(headers: Record<string, string | string[] | undefined>): string | undefined {
@@ -27,16 +41,23 @@ function check(entry: KeyEntry | undefined, now: number): KeyEntry {
 
 /**
  * Resolves the caller's key or throws the 401 that says why. Malformed keys are refused by
- * checksum alone; known keys are answered from memory.
+ * checksum alone; known keys are answered from memory. An address that has presented too many
+ * unknown keys is refused with 429 before any database work, unless its key is held in memory.
  */
-export async function authenticate(
-  keys: KeyCache,
-  headers: Record<string, string | string[] | undefined>,
-  now = Date.now(),
-): Promise<KeyEntry> {
-  const key = presentedKey(headers);
+export async function authenticate(ctx: KeyLookup, caller: Caller): Promise<KeyEntry> {
+  const now = ctx.clock();
+  const key = presentedKey(caller.headers);
   if (!key) throw new TollgateError('TG_ERR_KEY_MISSING');
   if (!isWellFormedApiKey(key)) throw new TollgateError('TG_ERR_KEY_MALFORMED');
-  const found = keys.get(hashApiKey(key));
-  return check(found instanceof Promise ? await found : found, now);
+  const hash = hashApiKey(key);
+  const known = ctx.keys.known(hash);
+  if (known) return check(known, now);
+  const wait = ctx.authFailures.retryAfter(caller.ip, now);
+  if (wait > 0) {
+    throw new TollgateError('TG_ERR_KEY_FAILURES_THROTTLED', String(wait)).withHeaders({ 'retry-after': String(wait) });
+  }
+  const pending = ctx.keys.get(hash);
+  const found = pending instanceof Promise ? await pending : pending;
+  if (!found) ctx.authFailures.record(caller.ip, now);
+  return check(found, now);
 }

@@ -23,9 +23,14 @@ export interface KeyEntry {
   spendScope: LimitedScope | undefined;
 }
 
-/** How long an unknown hash is remembered as unknown, so a bad key cannot hammer the database. */
-const NEGATIVE_TTL_MS = 1000;
-const NEGATIVE_MAX = 10_000;
+/**
+ * How long an unknown hash is remembered as unknown, so a bad key cannot hammer the database.
+ * A key created on this instance clears its entry at once (`key-created`), one created on
+ * another instance within the change feed's poll (about 250 ms); the TTL bounds the rest.
+ */
+const NEGATIVE_TTL_MS = 5000;
+/** Unknown hashes remembered at most; past it the oldest is dropped, not the whole set. */
+const NEGATIVE_MAX = 50_000;
 /** Keys held in memory at most; past it the longest-held is dropped (and reloaded if used again). */
 const DEFAULT_CAPACITY = 200_000;
 
@@ -41,6 +46,9 @@ export class KeyCache {
   readonly #db: Db;
   /** Bumped by every key change, so a load that raced a change is not cached stale. */
   #epoch = 0;
+  /** Bumped by every key creation, so a "no such key" that raced one is not remembered. */
+  #createdEpoch = 0;
+  #lookups = 0;
 
   readonly #scopes: SpendScopes;
 
@@ -54,8 +62,18 @@ export class KeyCache {
       if (change.kind === 'key') {
         this.#epoch++;
         this.#forget(change.ref);
-      } else if (change.kind === 'key-created') this.#unknown.delete(change.ref);
+      } else if (change.kind === 'key-created') {
+        this.#createdEpoch++;
+        this.#unknown.delete(change.ref);
+        // A lookup already in flight may have missed the new row: the next caller asks afresh.
+        this.#loading.delete(change.ref);
+      }
     });
+  }
+
+  /** The key with this hash if it is held in memory; never asks the database. */
+  known(hash: string): KeyEntry | undefined {
+    return this.#byHash.get(hash);
   }
 
   /** The key with this hash, or undefined if there is none. */
@@ -63,10 +81,17 @@ export class KeyCache {
     const hit = this.#byHash.get(hash);
     if (hit) return hit;
     const unknownUntil = this.#unknown.get(hash);
-    if (unknownUntil !== undefined && unknownUntil > Date.now()) return undefined;
+    if (unknownUntil !== undefined) {
+      if (unknownUntil > Date.now()) return undefined;
+      this.#unknown.delete(hash);
+    }
+    // Single flight: concurrent requests with the same key not yet in memory share one query.
     let loading = this.#loading.get(hash);
     if (!loading) {
-      loading = this.#load(hash).finally(() => this.#loading.delete(hash));
+      const started: Promise<KeyEntry | undefined> = this.#load(hash).finally(() => {
+        if (this.#loading.get(hash) === started) this.#loading.delete(hash);
+      });
+      loading = started;
       this.#loading.set(hash, loading);
     }
     return loading;
@@ -76,8 +101,15 @@ export class KeyCache {
     return this.#byHash.size;
   }
 
+  /** Database lookups made so far (each a key not in memory). */
+  get lookups(): number {
+    return this.#lookups;
+  }
+
   async #load(hash: string): Promise<KeyEntry | undefined> {
     const epoch = this.#epoch;
+    const createdEpoch = this.#createdEpoch;
+    this.#lookups++;
     const [row] = await this.#db
       .select()
       .from(apiKeys)
@@ -85,8 +117,7 @@ export class KeyCache {
       .limit(1);
     const previous = row?.keyHash !== hash;
     if (!row || (previous && !row.previousExpiresAt)) {
-      if (this.#unknown.size >= NEGATIVE_MAX) this.#unknown.clear();
-      this.#unknown.set(hash, Date.now() + NEGATIVE_TTL_MS);
+      if (createdEpoch === this.#createdEpoch) this.#rememberUnknown(hash);
       return undefined;
     }
     let expiresAt = row.expiresAt ? row.expiresAt.getTime() : null;
@@ -114,6 +145,14 @@ export class KeyCache {
     this.#byHash.set(hash, entry);
     this.#hashesById.set(entry.id, [...(this.#hashesById.get(entry.id) ?? []), hash]);
     return entry;
+  }
+
+  #rememberUnknown(hash: string): void {
+    if (this.#unknown.size >= NEGATIVE_MAX) {
+      const oldest = this.#unknown.keys().next().value;
+      if (oldest !== undefined) this.#unknown.delete(oldest);
+    }
+    this.#unknown.set(hash, Date.now() + NEGATIVE_TTL_MS);
   }
 
   /** Maps keep insertion order: the first entry is the one held longest. */

@@ -35,7 +35,7 @@ function isAnthropicClient(headers: Record<string, unknown>): boolean {
  */
 export function modelsRoute(app: FastifyInstance, ctx: GatewayContext): void {
   app.get('/v1/models', async (request, reply) => {
-    const key = await authenticate(ctx.keys, request.headers, ctx.clock());
+    const key = await authenticate(ctx, request);
     const models = ctx.models
       .list(key.orgId)
       .filter((model) => model.targets.length > 0 && (!key.rules || mayUse(key.rules, model)))
@@ -53,7 +53,7 @@ export function modelsRoute(app: FastifyInstance, ctx: GatewayContext): void {
   });
 
   app.get<{ Params: { model: string } }>('/v1/models/:model', async (request, reply) => {
-    const key = await authenticate(ctx.keys, request.headers, ctx.clock());
+    const key = await authenticate(ctx, request);
     const model = ctx.models.find(key.orgId, request.params.model);
     if (!model || model.targets.length === 0) throw new TollgateError('TG_ERR_MODEL_NOT_FOUND', request.params.model);
     if (key.rules) permittedTargets(key.rules, model);
