@@ -5,6 +5,7 @@ import { maskSecret } from '../crypto/vault.ts';
 import { TollgateError } from '../errors.ts';
 import { authMethod, PROVIDERS, providerSpec } from '../gateway/providers/registry.ts';
 import type { AuthMethod } from '../gateway/providers/types.ts';
+import { refusedUrl } from '../gateway/upstream-address.ts';
 import type { Db } from '../store/db.ts';
 import {
   type CredentialRow,
@@ -46,6 +47,17 @@ export async function findCredential(db: Db, orgId: string, ref: string): Promis
     .limit(1);
   if (!row) throw new TollgateError('TG_ERR_NOT_FOUND', 'credential', ref);
   return row;
+}
+
+/**
+ * A URL field (base URL, endpoint, authority) may not name a link-local or cloud metadata
+ * address. Names that only resolve there are stopped when the gateway connects.
+ */
+function refuseMetadataUrls(fields: Record<string, string>): void {
+  for (const [name, value] of Object.entries(fields)) {
+    const reason = refusedUrl(value);
+    if (reason) throw new TollgateError('TG_ERR_INVALID_REQUEST', `"${name}" may not point at ${reason}`);
+  }
 }
 
 /** Splits submitted fields into secrets and settings as the auth method declares them. */
@@ -202,6 +214,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
           `${provider} has no auth method "${request.body.authMethod}"`,
         );
       const { secrets, settings } = splitFields(method, provider, fields, false);
+      refuseMetadataUrls(fields);
       await requireCurrentMasterKey(ctx);
       const id = crypto.randomUUID();
       const [row] = await ctx.db
@@ -243,6 +256,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
       if (!method)
         throw new TollgateError('TG_ERR_INVALID_REQUEST', `provider ${current.provider} is no longer supported`);
       const changed = splitFields(method, current.provider, request.body.fields ?? {}, true);
+      refuseMetadataUrls(request.body.fields ?? {});
       await requireCurrentMasterKey(ctx);
       const secrets = {
         ...ctx.vault.decrypt<Record<string, string>>(current.secretCiphertext, current.id),

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { fetch } from 'undici';
+import { upstreamAgent } from '../../upstream.ts';
 import type { ResolvedCredential } from '../types.ts';
 import { AzureCredentialError } from './credential-error.ts';
 import { ENTRA_DEFAULT_AUTHORITY, ENTRA_DEFAULT_SCOPE } from './spec.ts';
@@ -100,7 +102,7 @@ function redact(text: string, secret: string): string {
 }
 
 /** Entra's own explanation: `error` and the first line of `error_description` (AADSTS code and text). */
-async function entraReason(response: Response): Promise<string> {
+async function entraReason(response: { json(): Promise<unknown> }): Promise<string> {
   try {
     const body = (await response.json()) as { error?: unknown; error_description?: unknown };
     const code = typeof body.error === 'string' ? body.error : '';
@@ -177,9 +179,11 @@ export class EntraTokenCache {
 
   async #fetch(p: EntraParams): Promise<Token> {
     const started = this.#now();
-    let response: Response;
+    let response: Awaited<ReturnType<typeof fetch>>;
     try {
+      // Through the provider connection pool, so the token endpoint gets the same address guard.
       response = await fetch(p.tokenUrl, {
+        dispatcher: upstreamAgent,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: new URLSearchParams({
