@@ -95,6 +95,8 @@ describe('loadConfig', () => {
       TOLLGATE_ADMIN_TOKEN: 'a-long-enough-admin-token',
       TOLLGATE_BODY_LIMIT: '2048',
       TOLLGATE_UPSTREAM_TIMEOUT_MS: '1500',
+      TOLLGATE_REQUEST_DEADLINE_MS: '2500',
+      TOLLGATE_UPSTREAM_BODY_LIMIT: '4096',
       TOLLGATE_LOG_LEVEL: 'debug',
       NODE_ENV: 'production',
       TOLLGATE_PLAN_KEY_LIMITS: 'free=3,pro=50,enterprise=1000',
@@ -123,6 +125,8 @@ describe('loadConfig', () => {
       adminToken: 'a-long-enough-admin-token',
       bodyLimit: 2048,
       upstreamTimeoutMs: 1500,
+      requestDeadlineMs: 2500,
+      upstreamBodyLimit: 4096,
       logLevel: 'debug',
       production: true,
       planKeyLimits: { free: 3, pro: 50, enterprise: 1000 },
@@ -137,6 +141,15 @@ describe('loadConfig', () => {
       metricsToken: 'a-long-enough-metrics-token',
       trustedProxies: ['10.0.0.1', '10.1.0.0/16'],
     });
+  });
+
+  it('gives a request, by default, one upstream timeout in all, and reads up to 32 MiB of an answer', () => {
+    expect(loadConfig({ TOLLGATE_UPSTREAM_TIMEOUT_MS: '1500' })).toMatchObject({
+      requestDeadlineMs: 1500,
+      upstreamBodyLimit: 32 * 1024 * 1024,
+    });
+    expect(() => loadConfig({ TOLLGATE_REQUEST_DEADLINE_MS: '50' })).toThrow(/TOLLGATE_REQUEST_DEADLINE_MS/);
+    expect(() => loadConfig({ TOLLGATE_UPSTREAM_BODY_LIMIT: '-1' })).toThrow(/TOLLGATE_UPSTREAM_BODY_LIMIT/);
   });
 
   it.each([

@@ -17,6 +17,13 @@ export interface Config {
   bodyLimit: number;
   /** Default time allowed for a provider to answer before 504, in milliseconds. */
   upstreamTimeoutMs: number;
+  /**
+   * The whole time a request may wait for a provider's answer, retries and fallbacks included
+   * (each attempt gets the smaller of its timeout and what is left), in milliseconds.
+   */
+  requestDeadlineMs: number;
+  /** Largest provider response body read for a non-streamed call, in bytes; larger is a 502. */
+  upstreamBodyLimit: number;
   logLevel: string;
   production: boolean;
   /** Keys a project may hold on each plan (null: unlimited), unless the project overrides it. */
@@ -127,7 +134,6 @@ function flag(env: Env, name: string): boolean {
   throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
 }
 
-
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function firstOwner(env: Env): { adminEmail: string | undefined; adminPassword: string | undefined } {
@@ -182,6 +188,15 @@ export function loadConfig(env: Env = process.env): Config {
     ...firstOwner(env),
     bodyLimit: integer(env, 'TOLLGATE_BODY_LIMIT', 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     upstreamTimeoutMs: integer(env, 'TOLLGATE_UPSTREAM_TIMEOUT_MS', 600_000, 100, 3_600_000),
+    // By default as long as one attempt's timeout: a hanging provider is waited for once.
+    requestDeadlineMs: integer(
+      env,
+      'TOLLGATE_REQUEST_DEADLINE_MS',
+      integer(env, 'TOLLGATE_UPSTREAM_TIMEOUT_MS', 600_000, 100, 3_600_000),
+      100,
+      3_600_000,
+    ),
+    upstreamBodyLimit: integer(env, 'TOLLGATE_UPSTREAM_BODY_LIMIT', 32 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     logLevel,
     production: env.NODE_ENV === 'production',
     planKeyLimits: planKeyLimits(env),

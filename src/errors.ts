@@ -131,7 +131,10 @@ export const ERRORS = {
   },
   TG_ERR_PROVIDER_ERROR: {
     ...upstream,
-    message: (provider = '', status = '') => `Provider ${provider} failed with HTTP ${status}`,
+    message: (provider = '', status = '', detail = '') =>
+      detail
+        ? `Provider ${provider} answered HTTP ${status} with ${detail}`
+        : `Provider ${provider} failed with HTTP ${status}`,
   },
   TG_ERR_PROVIDER_AUTH: {
     ...upstream,
@@ -153,6 +156,13 @@ export const ERRORS = {
     type: 'api_error',
     anthropicType: 'api_error',
     message: (provider = '', ms = '') => `Provider ${provider} did not answer within ${ms} ms`,
+  },
+  TG_ERR_DEADLINE_EXCEEDED: {
+    status: 504,
+    type: 'api_error',
+    anthropicType: 'api_error',
+    message: (ms = '') =>
+      `No provider answered within the request's ${ms} ms deadline (retries and fallbacks included)`,
   },
   TG_ERR_CLIENT_CLOSED: {
     status: 499,

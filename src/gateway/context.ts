@@ -22,4 +22,8 @@ export interface GatewayContext {
   /** Milliseconds since the epoch; injectable so tests can move time. */
   clock: () => number;
   upstreamTimeoutMs: number;
+  /** The whole time a request may wait for providers, retries and fallbacks included (ms). */
+  requestDeadlineMs: number;
+  /** Largest non-streamed provider body read, in bytes. */
+  upstreamBodyLimit: number;
 }

@@ -20,7 +20,11 @@ function isRefusal(error: unknown): error is Error {
 export interface Dispatched {
   response: Dispatcher.ResponseData;
   target: Target;
+  /** The timeout the answering attempt had: its body is read under the same. */
+  timeoutMs: number;
 }
+
+const sleepFor = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Sends the request to the model's targets until one answers: one provider call (built for
@@ -35,8 +39,13 @@ export async function dispatch(
 ): Promise<Dispatched> {
   const model = exchange.model as NonNullable<Exchange['model']>;
   const signal = exchange.abort.signal;
+  // One deadline for the whole request: every attempt, retry and fallback fits inside it.
+  const deadline = exchange.started + ctx.requestDeadlineMs;
+  const remaining = () => deadline - performance.now();
+  const expired = () => new TollgateError('TG_ERR_DEADLINE_EXCEEDED', String(ctx.requestDeadlineMs));
   const call = async (target: Target): Promise<Dispatched> => {
     if (signal.aborted) throw new TollgateError('TG_ERR_CLIENT_CLOSED');
+    if (remaining() < 1) throw expired();
     let request: HttpCall;
     try {
       request = await build(target);
@@ -44,15 +53,22 @@ export async function dispatch(
       if (error instanceof TollgateError || !isRefusal(error)) throw error;
       throw new TollgateError('TG_ERR_INVALID_REQUEST', `${target.provider} cannot take it: ${error.message}`);
     }
-    const timeoutMs = target.timeoutMs ?? ctx.upstreamTimeoutMs;
+    const ownTimeoutMs = target.timeoutMs ?? ctx.upstreamTimeoutMs;
+    const timeoutMs = Math.max(1, Math.min(ownTimeoutMs, Math.ceil(remaining())));
     try {
-      return { response: await sendUpstream({ target, call: request, signal, timeoutMs }), target };
+      return { response: await sendUpstream({ target, call: request, signal, timeoutMs }), target, timeoutMs };
     } catch (error) {
       if (signal.aborted) throw new TollgateError('TG_ERR_CLIENT_CLOSED');
+      // Cut short by the deadline, not by its own timeout: not the target's failure.
+      if (timeoutMs < ownTimeoutMs && error instanceof TollgateError && error.code === 'TG_ERR_PROVIDER_TIMEOUT') {
+        throw expired();
+      }
       throw error;
     }
   };
-  const attempt = withHealth(withRetries(call, { retries: model.retries }), ctx.health, ctx.clock);
+  // A backoff never sleeps past the deadline; the attempt after it then ends the request.
+  const sleep = (ms: number) => sleepFor(Math.max(0, Math.min(ms, remaining())));
+  const attempt = withHealth(withRetries(call, { retries: model.retries, sleep }), ctx.health, ctx.clock);
   const order = attemptOrder(exchange.targets, ctx.health, ctx.clock());
   return firstAnswer(order, attempt, (target) => {
     exchange.target = target;

@@ -17,6 +17,7 @@ import {
   chatToMessages,
   usageFromAnthropicMessage,
 } from './translate/anthropic-messages.ts';
+import { readAnswer, readWith } from './upstream-answer.ts';
 
 /** Request headers an Anthropic caller may set that the Anthropic API should see too. */
 const FORWARDED = ['anthropic-beta'];
@@ -57,14 +58,17 @@ export async function serveAnthropicJson(
   chat: ChatRequest,
 ): Promise<void> {
   exchange.watchDisconnect(reply);
-  const { response, target } = await dispatch(ctx, exchange, build(exchange, body, chat, false));
-  const payload = new Uint8Array(await response.body.arrayBuffer());
+  const dispatched = await dispatch(ctx, exchange, build(exchange, body, chat, false));
+  const { response, target } = dispatched;
+  const payload = await readAnswer(ctx, exchange, dispatched);
   let usage: Usage | undefined;
   let out: Uint8Array | string = payload;
   if (native(target)) {
     usage = usageFromAnthropicMessage(payload);
   } else {
-    const translated = target.adapter.chatResponse(payload, target.upstreamModel);
+    const translated = readWith(target, response.statusCode, () =>
+      target.adapter.chatResponse(payload, target.upstreamModel),
+    );
     usage = translated.usage;
     out = JSON.stringify(chatToMessages(translated.body, String(body.model)));
   }

@@ -11,6 +11,7 @@ import type { ChatRequest, OpenAIObject } from './providers/adapter.ts';
 import type { Target } from './routing/model-registry.ts';
 import { eventData, SseSplitter } from './sse.ts';
 import { SseResponse } from './sse-response.ts';
+import { readAnswer, readWith } from './upstream-answer.ts';
 
 /** The request as `target` is to get it: the provider's own model id, and the output cap. */
 function forTarget(body: Json, target: Target, exchange: Exchange): ChatRequest {
@@ -45,7 +46,7 @@ export async function serveOpenAIJson(
   body: Json,
 ): Promise<void> {
   exchange.watchDisconnect(reply);
-  const { response, target } = await dispatch(ctx, exchange, (target) => {
+  const dispatched = await dispatch(ctx, exchange, (target) => {
     const request = forTarget(body, target, exchange);
     if (kind === 'chat') return target.adapter.chatRequest(request, target.credential, false);
     if (!target.adapter.embeddingsRequest) {
@@ -53,7 +54,8 @@ export async function serveOpenAIJson(
     }
     return target.adapter.embeddingsRequest(request, target.credential);
   });
-  const payload = new Uint8Array(await response.body.arrayBuffer());
+  const { response, target } = dispatched;
+  const payload = await readAnswer(ctx, exchange, dispatched);
   let usage: Usage | undefined;
   let out: Uint8Array | string = payload;
   if (passesThrough(target)) {
@@ -64,10 +66,11 @@ export async function serveOpenAIJson(
       (bytes.length > 4096 ? usageIn(bytes.toString('utf8')) : undefined);
   } else {
     const adapter = target.adapter;
-    const translated =
+    const translated = readWith(target, response.statusCode, () =>
       kind === 'chat'
         ? adapter.chatResponse(payload, target.upstreamModel)
-        : adapter.embeddingsResponse?.(payload, target.upstreamModel, body);
+        : adapter.embeddingsResponse?.(payload, target.upstreamModel, body),
+    );
     usage = translated?.usage;
     out = JSON.stringify(translated?.body ?? {});
   }

@@ -1,0 +1,89 @@
+import { TollgateError } from '../errors.ts';
+import type { GatewayContext } from './context.ts';
+import type { Dispatched } from './dispatch.ts';
+import type { Exchange } from './exchange.ts';
+import type { Target } from './routing/model-registry.ts';
+import { connectionFailure } from './upstream.ts';
+
+/** JSON's whitespace: space, tab, line feed, carriage return. */
+const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
+
+/**
+ * Whether a body is framed as a JSON object: `{` first and `}` last, whitespace aside. Every
+ * provider's non-streamed answer is one. An HTML error page from a proxy, an empty or a cut
+ * body fail this; a body that passes is parsed by whatever reads it. Checked this way rather
+ * than by parsing, because an OpenAI-format answer is passed through unparsed (an embeddings
+ * answer can be tens of megabytes) and the hot path should not pay for a parse it discards.
+ */
+export function framedAsJsonObject(payload: Uint8Array): boolean {
+  let start = 0;
+  let end = payload.length - 1;
+  while (start <= end && isSpace(payload[start])) start++;
+  while (end > start && isSpace(payload[end])) end--;
+  return end > start && payload[start] === 0x7b && payload[end] === 0x7d;
+}
+
+export function notJson(target: Target, status: number, detail = 'a body that is not JSON'): TollgateError {
+  return new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, String(status), detail);
+}
+
+/**
+ * A non-streamed provider answer, read whole — but never more than `ctx.upstreamBodyLimit`
+ * bytes, and never past the request's deadline — and checked to be a JSON object. Anything
+ * else is a 502 `provider_error` (a 504 at the deadline), never a 200.
+ */
+export async function readAnswer(ctx: GatewayContext, exchange: Exchange, dispatched: Dispatched): Promise<Uint8Array> {
+  const { response, target, timeoutMs } = dispatched;
+  const limit = ctx.upstreamBodyLimit;
+  const tooLarge = () =>
+    new TollgateError(
+      'TG_ERR_PROVIDER_ERROR',
+      target.provider,
+      String(response.statusCode),
+      `a body over the ${limit}-byte limit`,
+    );
+  if (Number(response.headers['content-length']) > limit) {
+    response.body.destroy();
+    throw tooLarge();
+  }
+  let late = false;
+  const timer = setTimeout(
+    () => {
+      late = true;
+      response.body.destroy(new Error('request deadline'));
+    },
+    Math.max(0, exchange.started + ctx.requestDeadlineMs - performance.now()),
+  );
+  const chunks: Buffer[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > limit) {
+        response.body.destroy();
+        throw tooLarge();
+      }
+      chunks.push(chunk as Buffer);
+    }
+  } catch (error) {
+    if (error instanceof TollgateError) throw error;
+    if (late) throw new TollgateError('TG_ERR_DEADLINE_EXCEEDED', String(ctx.requestDeadlineMs));
+    throw connectionFailure(error, target, timeoutMs);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (late) throw new TollgateError('TG_ERR_DEADLINE_EXCEEDED', String(ctx.requestDeadlineMs));
+  const payload = Buffer.concat(chunks, size);
+  if (!framedAsJsonObject(payload)) throw notJson(target, response.statusCode);
+  return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+/** An adapter's reading of an answer; an answer it cannot read is the provider's failure. */
+export function readWith<T>(target: Target, status: number, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (error instanceof TollgateError) throw error;
+    throw notJson(target, status, 'a body Tollgate could not read');
+  }
+}
