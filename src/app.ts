@@ -28,6 +28,7 @@ import { embeddingsRoute } from './gateway/routes/embeddings.ts';
 import { messagesRoute } from './gateway/routes/messages.ts';
 import { modelsRoute } from './gateway/routes/models.ts';
 import { ModelRegistry } from './gateway/routing/model-registry.ts';
+import { allowLinkLocalUpstreams } from './gateway/upstream-address.ts';
 import { TargetHealth } from './gateway/routing/resilience.ts';
 import { sendError, toTollgateError } from './http-errors.ts';
 import { createLogger } from './logger.ts';
@@ -66,6 +67,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
       'TOLLGATE_MASTER_KEY is not set: provider secrets are encrypted under a key file in the data directory. Set TOLLGATE_MASTER_KEY in production.',
     );
   }
+  allowLinkLocalUpstreams(config.allowLinkLocalUpstreams);
   const vault = new Vault(master.key);
   const store = await openStore(config);
   const db = store.db;

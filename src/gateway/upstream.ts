@@ -1,13 +1,40 @@
-import { Agent, type Dispatcher, errors as undiciErrors } from 'undici';
+import dns, { type LookupAddress, type LookupAllOptions } from 'node:dns';
+import { Agent, buildConnector, type Dispatcher, errors as undiciErrors } from 'undici';
 import { TollgateError } from '../errors.ts';
 import type { HttpCall } from './providers/adapter.ts';
 import type { Target } from './routing/model-registry.ts';
+import { isRefusedAddress, isRefusedHost, RefusedUpstreamAddress } from './upstream-address.ts';
+
+/**
+ * The DNS lookup every provider connection uses: a name that resolves to a refused address
+ * (link-local, cloud metadata) fails here, on the very lookup the socket connects with, so a
+ * name that resolved elsewhere when the credential was saved (DNS rebinding) gains nothing.
+ */
+function guardedLookup(
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void,
+): void {
+  dns.lookup(hostname, options, (error, address: string | LookupAddress[], family?: number) => {
+    if (error) return callback(error, address, family);
+    const addresses = Array.isArray(address) ? address.map((entry) => entry.address) : [address];
+    if (addresses.some(isRefusedAddress)) return callback(new RefusedUpstreamAddress(hostname), address, family);
+    callback(null, address, family);
+  });
+}
+
+const connector = buildConnector({ lookup: guardedLookup } as buildConnector.BuildOptions);
 
 /** One connection pool for every provider; keep-alive saves a handshake per request. */
 export const upstreamAgent = new Agent({
   keepAliveTimeout: 30_000,
   keepAliveMaxTimeout: 600_000,
   connections: 256,
+  // An IP literal is never looked up, so it is checked here; names are checked by the lookup.
+  connect: (options, callback) => {
+    if (isRefusedHost(options.hostname)) callback(new RefusedUpstreamAddress(options.hostname), null);
+    else connector(options, callback);
+  },
 });
 
 export interface UpstreamCall {
@@ -47,6 +74,9 @@ export async function sendUpstream(call: UpstreamCall): Promise<Dispatcher.Respo
 
 export function connectionFailure(error: unknown, target: Target, timeoutMs: number): TollgateError {
   if (error instanceof TollgateError) return error;
+  if (error instanceof RefusedUpstreamAddress) {
+    return new TollgateError('TG_ERR_PROVIDER_UNREACHABLE', target.provider, error.message);
+  }
   if (
     error instanceof undiciErrors.HeadersTimeoutError ||
     error instanceof undiciErrors.BodyTimeoutError ||
