@@ -16,6 +16,31 @@ const IMMUTABLE = 'public, max-age=31536000, immutable';
 /** index.html names the current hashed files: browsers must check it every time. */
 const REVALIDATE = 'no-cache';
 
+/**
+ * Sent with every dashboard response. Scripts, styles, fonts and API calls come from this
+ * origin only; styles may also be inline because Mantine injects <style> tags at run time.
+ * The dashboard may not be framed (clickjacking), and no page address, which may hold a set-up
+ * token, is sent to other sites as a referrer.
+ */
+export const DASHBOARD_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy': [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; '),
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'x-content-type-options': 'nosniff',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
 const NOT_BUILT = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Tollgate</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:2px 5px;border-radius:4px}</style>
@@ -45,6 +70,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: { root?: st
       setHeaders(reply, file) {
         const inAssets = path.relative(root, file).startsWith(`assets${path.sep}`);
         reply.header('cache-control', inAssets ? IMMUTABLE : REVALIDATE);
+        for (const [name, value] of Object.entries(DASHBOARD_HEADERS)) reply.header(name, value);
       },
     });
   }
@@ -54,6 +80,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: { root?: st
     reply
       .type('text/html; charset=utf-8')
       .header('cache-control', REVALIDATE)
+      .headers(DASHBOARD_HEADERS)
       .send(await page()),
   );
   app.get('/*', { schema: { hide: true } }, async (request, reply) => {
@@ -66,6 +93,7 @@ export async function dashboardRoutes(app: FastifyInstance, options: { root?: st
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', REVALIDATE)
+      .headers(DASHBOARD_HEADERS)
       .send(await page());
   });
 }

@@ -50,6 +50,21 @@ describe('serving the dashboard', () => {
     expect(icon.headers['cache-control']).toBe('no-cache');
   });
 
+  it('sends a strict content security policy, no framing, no referrer and nosniff with every dashboard response', async () => {
+    for (const url of ['/', '/keys', '/setup?token=abc', '/assets/index-abc123.js', '/favicon.svg']) {
+      const { headers } = await app.inject(url);
+      const csp = String(headers['content-security-policy']);
+      expect(csp, url).toContain("default-src 'self'");
+      expect(csp, url).toContain("script-src 'self';");
+      expect(csp, url).not.toMatch(/script-src[^;]*unsafe/);
+      expect(csp, url).toContain("frame-ancestors 'none'");
+      expect(csp, url).toContain("object-src 'none'");
+      expect(headers['x-frame-options'], url).toBe('DENY');
+      expect(headers['referrer-policy'], url).toBe('no-referrer');
+      expect(headers['x-content-type-options'], url).toBe('nosniff');
+    }
+  });
+
   it('never answers API, gateway or missing-file paths with the app', async () => {
     expect((await app.inject('/api/v1/keys')).json()).toEqual({ keys: [] });
     expect((await app.inject('/health')).json()).toEqual({ status: 'ok' });

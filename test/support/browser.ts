@@ -55,6 +55,14 @@ export async function newPage(
   const context = await browser.newContext({ baseURL, viewport, locale: 'en-US', timezoneId: 'UTC' });
   await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: baseURL });
   context.setDefaultTimeout(15_000);
+  // Anything the dashboard's content security policy blocks is a problem the test reports.
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(
+        `Content security policy violation: ${event.effectiveDirective} blocked ${event.blockedURI || 'inline code'} (${event.sourceFile}:${event.lineNumber})`,
+      );
+    });
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on('pageerror', (error) => problems.push(error.message));
