@@ -90,6 +90,8 @@ describe.each(backends())('dashboard sign-in and roles on $name', (backend) => {
     const bob = await signIn('bob@example.com', 'bob@example.com-password');
     const vic = await signIn('vic@example.com', 'vic@example.com-password');
     expect([ada.status, bob.status, vic.status]).toEqual([200, 200, 200]);
+    // Members make keys in projects an admin has opened to them with a per-user key limit.
+    expect((await tg.admin('PATCH', '/api/v1/projects/default', { keysPerUser: 3 })).status).toBe(200);
 
     const adaKey = await as(ada, 'POST', '/api/v1/keys', { name: 'ada-laptop' });
     expect(adaKey.status).toBe(201);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, lt, ne } from 'drizzle-orm';
 import type { Db } from '../store/db.ts';
 import { memberships, sessions, users } from '../store/schema.ts';
 
@@ -64,6 +64,27 @@ export class Sessions {
 
   /** Ends every session of a user, e.g. when they are removed or their password changes. */
   async destroyAllOf(userId: string): Promise<void> {
-    await this.db.delete(sessions).where(eq(sessions.userId, userId));
+    await endSessions(this.db, userId);
   }
+}
+
+/**
+ * Ends a user's sessions — in one organisation, or everywhere — except, optionally, the one
+ * whose token is `except` (someone changing their own password stays signed in where they are).
+ * Called when a password changes, a member is removed or re-added, or a role is lowered.
+ */
+export async function endSessions(
+  db: Db,
+  userId: string,
+  options: { orgId?: string; except?: string | undefined } = {},
+): Promise<void> {
+  await db
+    .delete(sessions)
+    .where(
+      and(
+        eq(sessions.userId, userId),
+        options.orgId ? eq(sessions.orgId, options.orgId) : undefined,
+        options.except ? ne(sessions.tokenHash, hash(options.except)) : undefined,
+      ),
+    );
 }

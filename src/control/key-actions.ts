@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, type SQL } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { generateApiKey, hashApiKey, previewApiKey } from '../crypto/api-keys.ts';
@@ -6,11 +6,12 @@ import { TollgateError } from '../errors.ts';
 import { type ApiKeyRow, apiKeys } from '../store/schema.ts';
 import { ACCESS, type Actor } from './admin-auth.ts';
 import type { ControlContext } from './context.ts';
+import { disabledBy, enableGuard, removeGuard } from './key-controls.ts';
 import { IdParams, type presentKey } from './keys.ts';
 
 interface KeyOps {
   findKey(id: string, actor: Actor | 'system'): Promise<{ key: ApiKeyRow; project: string }>;
-  change(id: string, set: Partial<typeof apiKeys.$inferInsert>): Promise<ReturnType<typeof presentKey>>;
+  change(id: string, set: Partial<typeof apiKeys.$inferInsert>, guard?: SQL): Promise<ReturnType<typeof presentKey>>;
 }
 
 const RotateBody = Type.Object({
@@ -35,10 +36,14 @@ export function keyActionRoutes(app: FastifyInstance, ctx: ControlContext, ops: 
         if (key.status === 'revoked' && status !== 'revoked') {
           throw new TollgateError('TG_ERR_CONFLICT', `API key ${key.id} is revoked; revocation is permanent`);
         }
-        return ops.change(key.id, {
-          status,
-          ...(status === 'revoked' && { previousKeyHash: null, previousExpiresAt: null }),
-        });
+        const actor = request.actor;
+        if (status === 'disabled') return ops.change(key.id, { status, disabledByRole: disabledBy(actor, key) });
+        if (status === 'active') return ops.change(key.id, { status, disabledByRole: null }, enableGuard(actor, key));
+        return ops.change(
+          key.id,
+          { status, previousKeyHash: null, previousExpiresAt: null },
+          removeGuard(actor, key, 'revoke'),
+        );
       },
     );
   }
@@ -78,7 +83,13 @@ export function keyActionRoutes(app: FastifyInstance, ctx: ControlContext, ops: 
     },
     async (request, reply) => {
       const { key } = await ops.findKey(request.params.id, request.actor);
-      await ctx.db.delete(apiKeys).where(eq(apiKeys.id, key.id));
+      const deleted = await ctx.db
+        .delete(apiKeys)
+        .where(and(eq(apiKeys.id, key.id), removeGuard(request.actor, key, 'delete')))
+        .returning({ id: apiKeys.id });
+      if (deleted.length === 0) {
+        throw new TollgateError('TG_ERR_CONFLICT', `API key ${key.id} changed while this request was made; try again`);
+      }
       await ctx.invalidation.publish({ kind: 'key', ref: key.id });
       reply.code(204);
     },

@@ -1,4 +1,4 @@
-import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, ne, type SQL, sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { generateApiKey, hashApiKey, previewApiKey } from '../crypto/api-keys.ts';
@@ -10,6 +10,7 @@ import { ACCESS, type Actor, ownScope } from './admin-auth.ts';
 import { Ref } from './bounds.ts';
 import { type ControlContext, iso, UUID } from './context.ts';
 import { keyActionRoutes } from './key-actions.ts';
+import { expiryChange, refuseMemberProject } from './key-controls.ts';
 import { mergeRateLimits, normaliseRules, RateLimitsBody, RulesBody } from './policy-schemas.ts';
 import { effectiveKeyLimit, findProject, keysInUse } from './projects.ts';
 import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
@@ -43,6 +44,8 @@ export function presentKey(row: ApiKeyRow, projectName: string, spend?: SpendRep
     name: row.name,
     preview: row.preview,
     status: row.status,
+    /** The role of whoever disabled the key (a member cannot enable a key an admin disabled). */
+    disabledBy: row.status === 'disabled' ? row.disabledByRole : null,
     projectId: row.projectId,
     project: projectName,
     ownerUserId: row.ownerUserId,
@@ -57,6 +60,8 @@ export function presentKey(row: ApiKeyRow, projectName: string, spend?: SpendRep
     updatedAt: iso(row.updatedAt),
     lastUsedAt: iso(row.lastUsedAt),
     expiresAt: iso(row.expiresAt),
+    /** The role of whoever set the expiry (a member cannot remove or extend an admin's). */
+    expirySetBy: row.expiresAt ? row.expirySetByRole : null,
     rotatedGraceEndsAt: row.previousKeyHash ? iso(row.previousExpiresAt) : null,
   };
 }
@@ -115,14 +120,20 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
     }
   }
 
-  /** Applies a change and tells every gateway instance to drop its cached copy. */
-  async function change(id: string, set: Partial<typeof apiKeys.$inferInsert>) {
+  /**
+   * Applies a change and tells every gateway instance to drop its cached copy. `guard` is a
+   * condition the key must still meet when it is updated (e.g. not disabled by an admin since
+   * it was read); when it no longer does, nothing changes and the caller is told to retry.
+   */
+  async function change(id: string, set: Partial<typeof apiKeys.$inferInsert>, guard?: SQL) {
     const { project } = await findKey(id, 'system');
     const [row] = await ctx.db
       .update(apiKeys)
       .set({ ...set, updatedAt: new Date() })
-      .where(eq(apiKeys.id, id))
+      .where(and(eq(apiKeys.id, id), guard))
       .returning();
+    if (!row)
+      throw new TollgateError('TG_ERR_CONFLICT', `API key ${id} changed while this request was made; try again`);
     await ctx.invalidation.publish({ kind: 'key', ref: id });
     return presentKey(row as ApiKeyRow, project);
   }
@@ -218,6 +229,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
           ? [await findProject(tx, ctx.orgId, body.project)]
           : await tx.select().from(projects).where(eq(projects.orgId, ctx.orgId)).orderBy(projects.createdAt).limit(1);
         if (!project) throw new TollgateError('TG_ERR_NOT_FOUND', 'project', body.project ?? '(default)');
+        refuseMemberProject(request.actor, project);
         await checkProjectKeyLimit(ctx, tx, project);
         if (owner) await checkUserKeyLimit(tx, project, owner.id);
         const [inserted] = await tx
@@ -230,6 +242,7 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
             keyHash,
             preview: previewApiKey(key),
             expiresAt: expiresAt ?? null,
+            expirySetByRole: expiresAt ? request.actor.role : null,
             metadata: body.metadata ?? {},
             rules: normaliseRules(body.rules ?? {}),
             spendLimit: applySpendLimit({}, body.spendLimit, now),
@@ -269,15 +282,22 @@ export function keyRoutes(app: FastifyInstance, ctx: ControlContext): void {
           if (project) await checkUserKeyLimit(tx, project, owner.id);
         });
       }
-      return change(current.id, {
-        ...(body.name !== undefined && { name: body.name }),
-        ...(expiresAt !== undefined && { expiresAt }),
-        ...(body.metadata !== undefined && { metadata: body.metadata }),
-        ...(owner !== undefined && { ownerUserId: owner?.id ?? null }),
-        ...(body.rules !== undefined && { rules: normaliseRules(body.rules) }),
-        ...(body.spendLimit !== undefined && { spendLimit: applySpendLimit(current.spendLimit, body.spendLimit, now) }),
-        ...(body.rateLimits !== undefined && { rateLimits: mergeRateLimits(current.rateLimits, body.rateLimits) }),
-      });
+      const expiry = expiresAt === undefined ? undefined : expiryChange(request.actor, current, expiresAt);
+      return change(
+        current.id,
+        {
+          ...(body.name !== undefined && { name: body.name }),
+          ...expiry?.set,
+          ...(body.metadata !== undefined && { metadata: body.metadata }),
+          ...(owner !== undefined && { ownerUserId: owner?.id ?? null }),
+          ...(body.rules !== undefined && { rules: normaliseRules(body.rules) }),
+          ...(body.spendLimit !== undefined && {
+            spendLimit: applySpendLimit(current.spendLimit, body.spendLimit, now),
+          }),
+          ...(body.rateLimits !== undefined && { rateLimits: mergeRateLimits(current.rateLimits, body.rateLimits) }),
+        },
+        expiry?.guard,
+      );
     },
   );
 

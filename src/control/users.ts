@@ -2,11 +2,13 @@ import { and, asc, eq } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { type Static, Type } from 'typebox';
 import { hashPassword } from '../auth/passwords.ts';
+import { endSessions, SESSION_COOKIE } from '../auth/sessions.ts';
 import { TollgateError } from '../errors.ts';
 import { memberships, users } from '../store/schema.ts';
 import { ACCESS } from './admin-auth.ts';
 import { RefParams } from './bounds.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
+import { lowers, refuseActingOnOwner, refuseRemovingLastOwner } from './owner-guards.ts';
 import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
 
 const Role = Type.Union([Type.Literal('owner'), Type.Literal('admin'), Type.Literal('member'), Type.Literal('viewer')]);
@@ -101,6 +103,7 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
     async (request, reply) => {
       const body = request.body;
       const email = body.email.toLowerCase();
+      refuseActingOnOwner(request.actor, undefined, body.role);
       const member = await ctx.db.transaction(async (tx) => {
         const passwordHash = body.password ? await hashPassword(body.password) : undefined;
         const spendLimit = applySpendLimit({}, body.spendLimit, ctx.clock());
@@ -125,6 +128,8 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
           .onConflictDoNothing()
           .returning();
         if (!joined) throw new TollgateError('TG_ERR_CONFLICT', `${email} is already a member`);
+        // Someone coming back does not get back in with a session from before they left.
+        await endSessions(tx, user.id, { orgId: ctx.orgId });
         return { ...user, role: body.role };
       });
       await ctx.invalidation.publish({ kind: 'user', ref: member.id });
@@ -142,7 +147,14 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
     async (request) => {
       const member = await findUser(ctx, request.params.ref);
       const body = request.body;
+      refuseActingOnOwner(request.actor, member, body.role);
+      // Changing your own password or role keeps you signed in where you are; elsewhere you start again.
+      const self = request.actor.kind === 'user' && request.actor.userId === member.id;
+      const current = self ? request.cookies[SESSION_COOKIE] : undefined;
       await ctx.db.transaction(async (tx) => {
+        if (member.role === 'owner' && body.role !== undefined && body.role !== 'owner') {
+          await refuseRemovingLastOwner(tx, ctx.orgId, member.id);
+        }
         if (body.name !== undefined || body.spendLimit !== undefined || body.password !== undefined) {
           await tx
             .update(users)
@@ -161,6 +173,8 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
             .set({ role: body.role })
             .where(and(eq(memberships.userId, member.id), eq(memberships.orgId, ctx.orgId)));
         }
+        if (body.password !== undefined) await endSessions(tx, member.id, { except: current });
+        if (lowers(member.role, body.role)) await endSessions(tx, member.id, { orgId: ctx.orgId, except: current });
       });
       await ctx.invalidation.publish({ kind: 'user', ref: member.id });
       return present(await findUser(ctx, member.id));
@@ -175,7 +189,12 @@ export function userRoutes(app: FastifyInstance, ctx: ControlContext): void {
     },
     async (request, reply) => {
       const member = await findUser(ctx, request.params.ref);
-      await ctx.db.delete(memberships).where(and(eq(memberships.userId, member.id), eq(memberships.orgId, ctx.orgId)));
+      refuseActingOnOwner(request.actor, member);
+      await ctx.db.transaction(async (tx) => {
+        if (member.role === 'owner') await refuseRemovingLastOwner(tx, ctx.orgId, member.id);
+        await tx.delete(memberships).where(and(eq(memberships.userId, member.id), eq(memberships.orgId, ctx.orgId)));
+        await endSessions(tx, member.id, { orgId: ctx.orgId });
+      });
       await ctx.invalidation.publish({ kind: 'user', ref: member.id });
       reply.code(204);
     },

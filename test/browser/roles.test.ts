@@ -37,6 +37,8 @@ describe.skipIf(!hasChromium)('roles and plan limits in the dashboard', () => {
       await tg.admin('POST', '/api/v1/users', { ...user, name, role: 'member' });
     }
     await tg.admin('POST', '/api/v1/users', { ...VERA, name: 'Vera', role: 'viewer' });
+    // Members make keys in projects an admin has opened to them with a per-user key limit.
+    await tg.admin('PATCH', '/api/v1/projects/default', { keysPerUser: 3 });
     browser = await launchBrowser();
   }, 180_000);
 
