@@ -25,6 +25,7 @@ describe('AuthFailures', () => {
     expect(clientBucket('2001:db8:1:2::1')).not.toBe(clientBucket('2001:db8:1:3::1'));
     expect(clientBucket('::ffff:192.0.2.1')).toBe('192.0.2.1');
     expect(clientBucket('::1')).toBe('0:0:0:0::/64');
+    expect(clientBucket(undefined)).toBe('unknown');
   });
 
   it('tracks a bounded number of addresses', () => {

@@ -12,7 +12,9 @@ interface Window {
  * The address a failure is counted against: an IPv4 address as it is, an IPv6 address by its
  * /64, since one host is commonly given a whole /64 and could otherwise rotate through it.
  */
-export function clientBucket(address: string): string {
+export function clientBucket(address: string | undefined): string {
+  // A socket already gone has no remote address; such requests share one bucket.
+  if (!address) return 'unknown';
   if (address.startsWith('::ffff:') && address.includes('.')) return address.slice(7);
   if (!isIPv6(address)) return address;
   const [head = '', tail = ''] = address.split('::');
