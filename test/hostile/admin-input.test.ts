@@ -225,6 +225,34 @@ describe('hostile input to the admin API', () => {
     expect((await state(`/api/v1/keys/${keyId}`)).metadata).toEqual({ note: name });
   });
 
+  it('takes right-to-left marks in every stored field without a 500, and changes nothing when it refuses', async () => {
+    for (const target of targets()) {
+      for (const field of target.text) {
+        const before = await state(target.show);
+        const value =
+          field.join('.') === 'expiresAt' ? '\u200F2099-01-01T00:00:00Z' : `rtl\u200F\u202Evalue${field.length}`;
+        const body = nested(field, value, target.base as Record<string, unknown>);
+        const answer = await send('PATCH', target.path, JSON.stringify(body));
+        expect({ target: target.path, field, ok: answer.status < 500 }).toEqual({
+          target: target.path,
+          field,
+          ok: true,
+        });
+        if (answer.status >= 400) expect(await state(target.show)).toEqual(before);
+        // Renamed objects are found by their new name from here on: put the name back.
+        if (
+          answer.status === 200 &&
+          field.join('.') === 'name' &&
+          /\/(projects|models|credentials)\//.test(target.path)
+        ) {
+          const back = target.path.split('/').at(-1) as string;
+          const renamed = target.path.replace(/[^/]+$/, encodeURIComponent(answer.body.name));
+          expect((await send('PATCH', renamed, JSON.stringify({ name: back }))).status).toBe(200);
+        }
+      }
+    }
+  });
+
   it('refuses every number out of range or of the wrong type in every numeric field: 400 and nothing changes', async () => {
     for (const target of targets()) {
       for (const field of target.numbers) {

@@ -46,7 +46,8 @@ describe('sign-in throttling behind a trusted proxy', () => {
       ),
     );
     const statuses = results.map((result) => result.status);
-    expect(statuses.filter((status) => status === 503).length).toBeGreaterThan(20);
+    // At most 2 checks run and 8 wait at any moment; 40 arriving together cannot all be taken.
+    expect(statuses.filter((status) => status === 503).length).toBeGreaterThanOrEqual(10);
     expect(statuses.every((status) => status === 401 || status === 503)).toBe(true);
     const busy = results.find((result) => result.status === 503);
     expect(busy?.body.error.code).toBe('sign_in_busy');
