@@ -55,15 +55,29 @@ export async function dispatch(
     }
     const ownTimeoutMs = target.timeoutMs ?? ctx.upstreamTimeoutMs;
     const timeoutMs = Math.max(1, Math.min(ownTimeoutMs, Math.ceil(remaining())));
+    // undici's own timeouts run on a coarse clock (up to a second late); the deadline is held
+    // by this timer until the answer starts. The caller going away still stops the call after.
+    const attemptAbort = new AbortController();
+    const forward = () => attemptAbort.abort(signal.reason);
+    signal.addEventListener('abort', forward, { once: true });
+    let late = false;
+    const timer = setTimeout(() => {
+      late = true;
+      attemptAbort.abort(expired());
+    }, timeoutMs);
     try {
-      return { response: await sendUpstream({ target, call: request, signal, timeoutMs }), target, timeoutMs };
+      const response = await sendUpstream({ target, call: request, signal: attemptAbort.signal, timeoutMs });
+      return { response, target, timeoutMs };
     } catch (error) {
+      signal.removeEventListener('abort', forward);
       if (signal.aborted) throw new TollgateError('TG_ERR_CLIENT_CLOSED');
       // Cut short by the deadline, not by its own timeout: not the target's failure.
-      if (timeoutMs < ownTimeoutMs && error instanceof TollgateError && error.code === 'TG_ERR_PROVIDER_TIMEOUT') {
-        throw expired();
-      }
+      const timedOut = late || (error instanceof TollgateError && error.code === 'TG_ERR_PROVIDER_TIMEOUT');
+      if (timedOut && timeoutMs < ownTimeoutMs) throw expired();
+      if (late) throw new TollgateError('TG_ERR_PROVIDER_TIMEOUT', target.provider, String(timeoutMs));
       throw error;
+    } finally {
+      clearTimeout(timer);
     }
   };
   // A backoff never sleeps past the deadline; the attempt after it then ends the request.

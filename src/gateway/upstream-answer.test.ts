@@ -7,6 +7,7 @@ describe('framedAsJsonObject', () => {
   it('accepts a JSON object, whitespace around it included', () => {
     expect(framedAsJsonObject(bytes('{"id":"x"}'))).toBe(true);
     expect(framedAsJsonObject(bytes(' \r\n\t{}\n'))).toBe(true);
+    expect(framedAsJsonObject(bytes('{"a":[1,{"b":"}]{\\"\\\\"}],"c":{}}'))).toBe(true);
   });
 
   it('refuses what a provider or a proxy in front of it may send instead', () => {
@@ -20,6 +21,11 @@ describe('framedAsJsonObject', () => {
       '{',
       '}',
       'upstream connect error',
+      '{"a":{"b":1}', // cut: the outer object never closes
+      '{"a":"}',
+      '{"a":1}{"b":2}',
+      '{"a":[1}',
+      '{"a":1]}',
     ]) {
       expect(framedAsJsonObject(bytes(text)), text).toBe(false);
     }

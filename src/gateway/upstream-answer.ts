@@ -8,19 +8,43 @@ import { connectionFailure } from './upstream.ts';
 /** JSON's whitespace: space, tab, line feed, carriage return. */
 const isSpace = (byte: number | undefined) => byte === 0x20 || byte === 0x09 || byte === 0x0a || byte === 0x0d;
 
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+
 /**
- * Whether a body is framed as a JSON object: `{` first and `}` last, whitespace aside. Every
- * provider's non-streamed answer is one. An HTML error page from a proxy, an empty or a cut
- * body fail this; a body that passes is parsed by whatever reads it. Checked this way rather
- * than by parsing, because an OpenAI-format answer is passed through unparsed (an embeddings
- * answer can be tens of megabytes) and the hot path should not pay for a parse it discards.
+ * Whether a body is one JSON object: `{` first, its braces, brackets and strings balanced,
+ * and it closes at the last byte, whitespace aside. Every provider's non-streamed answer is
+ * one; an HTML error page from a proxy, an empty body and a cut one are not. This is one pass
+ * over the bytes, not a parse: an OpenAI-format answer is passed through unparsed (an
+ * embeddings answer can be tens of megabytes), and the hot path should not build objects it
+ * discards. What lies between the brackets is checked by whatever reads it.
  */
 export function framedAsJsonObject(payload: Uint8Array): boolean {
   let start = 0;
   let end = payload.length - 1;
   while (start <= end && isSpace(payload[start])) start++;
   while (end > start && isSpace(payload[end])) end--;
-  return end > start && payload[start] === 0x7b && payload[end] === 0x7d;
+  if (end <= start || payload[start] !== OPEN_BRACE || payload[end] !== CLOSE_BRACE) return false;
+  const open: number[] = [];
+  let inString = false;
+  for (let index = start; index <= end; index++) {
+    const byte = payload[index];
+    if (inString) {
+      if (byte === BACKSLASH) index++;
+      else if (byte === QUOTE) inString = false;
+    } else if (byte === QUOTE) inString = true;
+    else if (byte === OPEN_BRACE || byte === OPEN_BRACKET) open.push(byte);
+    else if (byte === CLOSE_BRACE || byte === CLOSE_BRACKET) {
+      if (open.pop() !== (byte === CLOSE_BRACE ? OPEN_BRACE : OPEN_BRACKET)) return false;
+      // The object that opened first closes last: nothing may follow it.
+      if (open.length === 0) return index === end;
+    }
+  }
+  return false;
 }
 
 export function notJson(target: Target, status: number, detail = 'a body that is not JSON'): TollgateError {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { tempDir } from '../support/backends.ts';
 import { type RunningTollgate, startTollgate } from '../support/tollgate.ts';
 
@@ -36,6 +36,9 @@ function misbehavingProvider(): { server: Server; calls: string[] } {
         case 'html':
           response.writeHead(200, { 'content-type': 'text/html' });
           return response.end('<html><body>502 Bad Gateway</body></html>');
+        case 'unclosed':
+          response.writeHead(200, { 'content-type': 'application/json' });
+          return response.end(COMPLETION.slice(0, -1));
         case 'empty':
           response.writeHead(200, { 'content-type': 'application/json' });
           return response.end();
@@ -53,6 +56,23 @@ function misbehavingProvider(): { server: Server; calls: string[] } {
           for (let i = 0; i < 40; i++) response.write('x'.repeat(16 * 1024));
           return response.end('"}');
         }
+        case 'negative-usage':
+          // JSON.stringify cannot write -1e999: the provider's bytes are written by hand.
+          response.writeHead(200, { 'content-type': 'application/json' });
+          return response.end(
+            COMPLETION.replace(
+              /"usage":\{[^}]*\}/,
+              '"usage":{"prompt_tokens":-1e999,"completion_tokens":-5,"total_tokens":-1}',
+            ),
+          );
+        case 'huge-usage':
+          response.writeHead(200, { 'content-type': 'application/json' });
+          return response.end(
+            COMPLETION.replace(
+              /"usage":\{[^}]*\}/,
+              '"usage":{"prompt_tokens":1e308,"completion_tokens":1e999,"total_tokens":1}',
+            ),
+          );
         case 'hang':
           return; // Never answers.
         case 'hang-body':
@@ -92,6 +112,7 @@ describe('answers a provider should not have given', () => {
     const models: Array<[string, string[], number]> = [
       ['html', ['html'], 0],
       ['empty', ['empty'], 0],
+      ['unclosed', ['unclosed'], 0],
       ['truncated', ['truncated'], 0],
       ['huge-declared', ['huge-declared'], 0],
       ['huge-chunked', ['huge-chunked'], 0],
@@ -99,6 +120,8 @@ describe('answers a provider should not have given', () => {
       // One retry, and a fallback that hangs too: three attempts of a full timeout each before.
       ['hang', ['hang', 'hang'], 1],
       ['good', ['good'], 0],
+      ['negative-usage', ['negative-usage'], 0],
+      ['huge-usage', ['huge-usage'], 0],
     ];
     for (const [name, upstreams, retries] of models) {
       const created = await tg.admin('POST', '/api/v1/models', {
@@ -130,7 +153,7 @@ describe('answers a provider should not have given', () => {
     return { status: response.status, text, body: JSON.parse(text), ms: performance.now() - started };
   }
 
-  it.each(['html', 'empty', 'truncated'])(
+  it.each(['html', 'empty', 'truncated', 'unclosed'])(
     'turns a 200 whose body is not JSON (%s) into 502 provider_error',
     async (model) => {
       const openai = await send('openai', model);
@@ -174,6 +197,34 @@ describe('answers a provider should not have given', () => {
     const result = await send('openai', 'hang-body');
     expect([502, 504]).toContain(result.status);
     expect(result.ms).toBeLessThan(DEADLINE_MS + 700);
+  });
+
+  it('takes a negative or infinite usage report as no usage: nothing refunded, nothing crashes', async () => {
+    const limited = await tg.admin('POST', '/api/v1/keys', {
+      name: 'limited',
+      spendLimit: { allTimeUsd: 1 },
+      rateLimits: { tpm: 1000 },
+    });
+    expect(limited.status, JSON.stringify(limited.body)).toBe(201);
+    const usual = key;
+    key = limited.body.key;
+    onTestFinished(() => {
+      key = usual;
+    });
+    for (let i = 0; i < 3; i++) {
+      const result = await send('openai', 'negative-usage');
+      expect(result.status).toBe(200);
+      expect(result.body.usage.completion_tokens).toBe(-5); // passed through as the provider sent it
+    }
+    expect((await send('openai', 'good')).status).toBe(200);
+    // A report past any real count is held to the largest count a usage record can take:
+    // the token limit is then spent, and it stays spent.
+    expect((await send('openai', 'huge-usage')).status).toBe(200);
+    const after = await send('openai', 'good');
+    expect(after.status).toBe(429);
+    expect(after.body.error.code).toBe('rate_limited');
+    await tg.tollgate.gateway.usage.flush();
+    expect(tg.logs.filter((line) => line.includes('could not be written'))).toEqual([]);
   });
 
   it('still serves a provider that answers well', async () => {
