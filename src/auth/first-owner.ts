@@ -4,6 +4,7 @@ import type { Config } from '../config.ts';
 import type { Db } from '../store/db.ts';
 import { memberships, settings, users } from '../store/schema.ts';
 import { hashPassword } from './passwords.ts';
+import { endSessions } from './sessions.ts';
 
 const SETUP_KEY = 'setup_token_hash';
 const hash = (token: string) => createHash('sha256').update(token).digest('hex');
@@ -36,7 +37,11 @@ export async function createOwner(
           .returning()
       )[0];
     if (!user) throw new Error('could not create the first owner');
-    if (existing) await tx.update(users).set({ passwordHash }).where(eq(users.id, existing.id));
+    if (existing) {
+      await tx.update(users).set({ passwordHash }).where(eq(users.id, existing.id));
+      // A new password ends the sessions made with the old one.
+      await endSessions(tx, existing.id);
+    }
     await tx
       .insert(memberships)
       .values({ userId: user.id, orgId, role: 'owner' })

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createOwner } from '../../src/auth/first-owner.ts';
 import { backends } from '../support/backends.ts';
 import { asSession, type Session, signIn } from '../support/sessions.ts';
 import { type RunningTollgate, startTollgate } from '../support/tollgate.ts';
@@ -207,6 +208,15 @@ describe('roles under pressure', () => {
       expect((await tg.admin('PATCH', '/api/v1/users/dora@example.com', { role: 'member' })).status).toBe(200);
       expect(await me(dora)).toBe(401);
       expect((await as(dora, 'GET', '/api/v1/keys')).status).toBe(401);
+    });
+
+    it('ends the sessions of a user made the first owner with a new password', async () => {
+      await addUser('finn@example.com', 'member');
+      const finn = await session('finn@example.com');
+      const orgId = (await tg.admin('GET', '/api/v1/organization')).body.id;
+      await createOwner(tg.tollgate.store.db, orgId, 'finn@example.com', 'finn-new-password');
+      expect(await me(finn)).toBe(401);
+      expect((await signIn(tg.url, 'finn@example.com', 'finn-new-password')).status).toBe(200);
     });
 
     it('ends the sessions of a removed member, and a returning member does not get them back', async () => {
