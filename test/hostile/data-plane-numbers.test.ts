@@ -119,7 +119,7 @@ describe('numbers a caller sends cannot switch off spend limits', () => {
       body,
     });
     const text = await response.text();
-    return { status: response.status, text, body: JSON.parse(text) };
+    return { status: response.status, headers: response.headers, text, body: JSON.parse(text) };
   }
 
   const normal = (max = 10) =>
@@ -177,7 +177,16 @@ describe('numbers a caller sends cannot switch off spend limits', () => {
     expect(served).toBeLessThanOrEqual(3);
     expect(outcomes.at(-1)?.status).toBe(402);
     expect(outcomes.at(-1)?.body.error.code).toBe('spend_limit_reached');
+    // Nothing is still held by the refused requests: a refusal names what requests in flight hold.
+    expect(outcomes.at(-1)?.body.error.message).toMatch(
+      /^Spend limit reached: key "limited" has spent \$[\d.]+ of its/,
+    );
+    // Only what the served requests cost was spent.
+    const cost = (outcome: { headers: Headers }) => Number(outcome.headers.get('x-tollgate-cost-usd') ?? 0);
+    const spent = outcomes.reduce((sum, outcome) => sum + cost(outcome), 0);
+    await tg.tollgate.gateway.usage.flush();
     const shown = await tg.admin('GET', `/api/v1/keys/${limited.id}`);
+    expect(shown.body.spend.allTimeUsd).toBeCloseTo(spent, 12);
     expect(shown.body.spend.allTimeUsd).toBeLessThanOrEqual(3 * CALL_COST + 1e-12);
   });
 });
