@@ -37,6 +37,8 @@ describe('toTollgateError', () => {
   });
 
   it('gives any other error a generic 500 that quotes only the request id', () => {
+    const limited = Object.assign(new Error('Rate limit exceeded, retry in 1 minute'), { statusCode: 429 });
+    expect(toTollgateError(limited, request().request, 1024)).toMatchObject({ code: 'TG_ERR_INTERNAL' });
     for (const error of [
       stackOverflow(),
       new TypeError("Cannot read properties of undefined (reading 'x')"),

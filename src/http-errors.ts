@@ -41,8 +41,9 @@ export function toTollgateError(
     return new TollgateError('TG_ERR_INVALID_REQUEST', fastify.message);
   // The JSON parser's SyntaxError says where the body went wrong.
   if (error instanceof SyntaxError && status === 400) return new TollgateError('TG_ERR_INVALID_JSON', error.message);
-  if (clientError) {
-    // Thrown while parsing the body, but not a syntax error: e.g. the parser ran out of stack.
+  if (status === 400) {
+    // Thrown while parsing the body (the JSON parser marks its errors 400), but not a syntax
+    // error: e.g. the parser ran out of stack.
     request.log.warn({ err: error, requestId: request.id }, 'request body could not be parsed');
     return new TollgateError('TG_ERR_INVALID_JSON', 'the body could not be parsed');
   }
