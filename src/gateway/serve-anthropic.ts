@@ -17,7 +17,7 @@ import {
   chatToMessages,
   usageFromAnthropicMessage,
 } from './translate/anthropic-messages.ts';
-import { readAnswer, readWith } from './upstream-answer.ts';
+import { checkStreamAnswer, readAnswer, readWith } from './upstream-answer.ts';
 
 /** Request headers an Anthropic caller may set that the Anthropic API should see too. */
 const FORWARDED = ['anthropic-beta'];
@@ -88,7 +88,9 @@ export async function serveAnthropicStream(
 ): Promise<void> {
   exchange.streamed = true;
   exchange.watchDisconnect(reply);
-  const { response, target } = await dispatch(ctx, exchange, build(exchange, body, chat, true));
+  const dispatched = await dispatch(ctx, exchange, build(exchange, body, chat, true));
+  checkStreamAnswer(dispatched);
+  const { response, target } = dispatched;
   const stream = new SseResponse(reply, exchange);
   let usage: Usage | undefined;
   try {

@@ -11,7 +11,7 @@ import type { ChatRequest, OpenAIObject } from './providers/adapter.ts';
 import type { Target } from './routing/model-registry.ts';
 import { eventData, SseSplitter } from './sse.ts';
 import { SseResponse } from './sse-response.ts';
-import { readAnswer, readWith } from './upstream-answer.ts';
+import { checkStreamAnswer, readAnswer, readWith } from './upstream-answer.ts';
 
 /** The request as `target` is to get it: the provider's own model id, and the output cap. */
 function forTarget(body: Json, target: Target, exchange: Exchange): ChatRequest {
@@ -137,9 +137,11 @@ export async function serveOpenAIStream(
   const callerWantsUsage = (body.stream_options as Json | undefined)?.include_usage === true;
   exchange.streamed = true;
   exchange.watchDisconnect(reply);
-  const { response, target } = await dispatch(ctx, exchange, (target) =>
+  const dispatched = await dispatch(ctx, exchange, (target) =>
     target.adapter.chatRequest(forTarget(body, target, exchange), target.credential, true),
   );
+  checkStreamAnswer(dispatched);
+  const { response, target } = dispatched;
   const stream = new SseResponse(reply, exchange);
   let usage: Usage | undefined;
   try {

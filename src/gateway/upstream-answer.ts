@@ -47,6 +47,15 @@ export function framedAsJsonObject(payload: Uint8Array): boolean {
   return false;
 }
 
+/**
+ * Stops reading an answer and closes its connection. undici reports the abort as an 'error'
+ * event: without a listener, that would be an uncaught exception.
+ */
+function discard(response: Dispatched['response']): void {
+  response.body.on('error', () => {});
+  response.body.destroy();
+}
+
 export function notJson(target: Target, status: number, detail = 'a body that is not JSON'): TollgateError {
   return new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, String(status), detail);
 }
@@ -67,7 +76,7 @@ export async function readAnswer(ctx: GatewayContext, exchange: Exchange, dispat
       `a body over the ${limit}-byte limit`,
     );
   if (Number(response.headers['content-length']) > limit) {
-    response.body.destroy();
+    discard(response);
     throw tooLarge();
   }
   let late = false;
@@ -84,7 +93,7 @@ export async function readAnswer(ctx: GatewayContext, exchange: Exchange, dispat
     for await (const chunk of response.body) {
       size += (chunk as Buffer).length;
       if (size > limit) {
-        response.body.destroy();
+        discard(response);
         throw tooLarge();
       }
       chunks.push(chunk as Buffer);
@@ -100,6 +109,21 @@ export async function readAnswer(ctx: GatewayContext, exchange: Exchange, dispat
   const payload = Buffer.concat(chunks, size);
   if (!framedAsJsonObject(payload)) throw notJson(target, response.statusCode);
   return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+}
+
+/**
+ * A streamed answer that is plainly not a stream — an HTML error page from a proxy, a JSON
+ * body from a server that ignored `stream: true` — is refused before the caller's stream
+ * starts: after that its status could no longer say so. Bedrock's binary event stream has its
+ * own type; an answer without a content type is given the benefit of the doubt.
+ */
+export function checkStreamAnswer({ response, target }: Dispatched): void {
+  if (target.adapter.spec.format === 'bedrock') return;
+  const type = String(response.headers['content-type'] ?? '').toLowerCase();
+  if (type.startsWith('text/html') || type.startsWith('application/json') || type.startsWith('text/plain')) {
+    discard(response);
+    throw notJson(target, response.statusCode, 'a body that is not a stream of server-sent events');
+  }
 }
 
 /** An adapter's reading of an answer; an answer it cannot read is the provider's failure. */

@@ -39,6 +39,9 @@ function misbehavingProvider(): { server: Server; calls: string[] } {
         case 'unclosed':
           response.writeHead(200, { 'content-type': 'application/json' });
           return response.end(COMPLETION.slice(0, -1));
+        case 'html-stream':
+          response.writeHead(200, { 'content-type': 'text/html' });
+          return response.end('<html><body>Service Unavailable</body></html>');
         case 'empty':
           response.writeHead(200, { 'content-type': 'application/json' });
           return response.end();
@@ -112,6 +115,7 @@ describe('answers a provider should not have given', () => {
     const models: Array<[string, string[], number]> = [
       ['html', ['html'], 0],
       ['empty', ['empty'], 0],
+      ['html-stream', ['html-stream'], 0],
       ['unclosed', ['unclosed'], 0],
       ['truncated', ['truncated'], 0],
       ['huge-declared', ['huge-declared'], 0],
@@ -225,6 +229,30 @@ describe('answers a provider should not have given', () => {
     expect(after.body.error.code).toBe('rate_limited');
     await tg.tollgate.gateway.usage.flush();
     expect(tg.logs.filter((line) => line.includes('could not be written'))).toEqual([]);
+  });
+
+  it("refuses a streamed answer that is not a stream before the caller's stream starts", async () => {
+    for (const [path, dialect] of [
+      ['/v1/chat/completions', 'openai'],
+      ['/v1/messages', 'anthropic'],
+    ] as const) {
+      const response = await fetch(`${tg.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'html-stream',
+          stream: true,
+          max_tokens: 10,
+          messages: [{ role: 'user', content: 'hi' }],
+        }),
+      });
+      const text = await response.text();
+      expect(response.status).toBe(502);
+      expect(text).not.toContain('<html>');
+      const body = JSON.parse(text);
+      if (dialect === 'openai') expect(body.error.code).toBe('provider_error');
+      else expect(body).toMatchObject({ type: 'error', error: { type: 'api_error' } });
+    }
   });
 
   it('still serves a provider that answers well', async () => {
