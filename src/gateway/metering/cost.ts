@@ -1,10 +1,20 @@
 import type { Prices } from '../routing/model-registry.ts';
 
 export interface Usage {
+  /** Every input token: plain, cache reads and cache writes together. */
   promptTokens: number;
+  /** Every output token, reasoning included. */
   completionTokens: number;
-  /** Prompt tokens served from the provider's cache; part of `promptTokens`. */
+  /** Prompt tokens served from the provider's cache (cache reads); part of `promptTokens`. */
   cachedTokens: number;
+  /** Prompt tokens written to the cache with a 5-minute life (or unspecified); part of `promptTokens`. */
+  cacheWriteTokens?: number;
+  /** Prompt tokens written to the cache with a 1-hour life; part of `promptTokens`. */
+  cacheWrite1hTokens?: number;
+  /** Output tokens spent on reasoning; part of `completionTokens`, recorded apart. */
+  reasoningTokens?: number;
+  /** Whether the provider reported these figures or Tollgate counted them. Default: reported. */
+  source?: 'reported' | 'counted';
 }
 
 /** The largest count a usage record holds (a PostgreSQL integer). */
