@@ -4,7 +4,7 @@ import { anthropicAdapter } from './anthropic/index.ts';
 import { AzureCredentialError, azureRequest, azureSpec } from './azure/index.ts';
 import { bedrockAdapter } from './bedrock/index.ts';
 import { geminiAdapter } from './gemini/index.ts';
-import { baseUrlEndpoint, openaiFormatAdapter } from './openai/adapter.ts';
+import { baseUrlEndpoint, openaiFormatAdapter } from './openai/index.ts';
 import { openai, openaiCompatible } from './openai/spec.ts';
 import type { AuthMethod, CredentialField, ProviderSpec } from './types.ts';
 

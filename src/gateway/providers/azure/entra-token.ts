@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { fetch } from 'undici';
 import { upstreamAgent } from '../../upstream.ts';
 import type { ResolvedCredential } from '../types.ts';
-import { AzureCredentialError } from './credential-error.ts';
+import { AzureCredentialError } from './errors.ts';
 import { ENTRA_DEFAULT_AUTHORITY, ENTRA_DEFAULT_SCOPE } from './spec.ts';
 
 /** Refresh this long before expiry (or at half the lifetime, for short-lived tokens). */

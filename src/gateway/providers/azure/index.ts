@@ -1,5 +1,5 @@
-export { AzureCredentialError, type AzureCredentialFailure } from './credential-error.ts';
 export { EntraTokenCache, type EntraTokenCacheOptions } from './entra-token.ts';
+export { AzureCredentialError, type AzureCredentialFailure } from './errors.ts';
 export {
   type AzureEndpointKind,
   type AzureRequest,

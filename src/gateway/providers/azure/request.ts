@@ -1,6 +1,6 @@
 import type { ResolvedCredential, UpstreamRequest } from '../types.ts';
-import { AzureCredentialError } from './credential-error.ts';
 import { EntraTokenCache } from './entra-token.ts';
+import { AzureCredentialError } from './errors.ts';
 import { AZURE_DEFAULT_API_VERSION } from './spec.ts';
 
 export type AzureEndpointKind = 'chat' | 'embeddings';

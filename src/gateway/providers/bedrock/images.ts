@@ -1,4 +1,4 @@
-import type { ContentBlock, ImageFormat } from './converse-types.ts';
+import type { ContentBlock, ImageFormat } from './wire.ts';
 
 const FORMATS: Record<string, ImageFormat> = {
   'image/png': 'png',

@@ -1,9 +1,9 @@
 import type { ProviderAdapter } from '../adapter.ts';
-import { chatRequest } from './chat-request.ts';
-import { chatResponse } from './chat-response.ts';
-import { chatStream } from './chat-stream.ts';
-import { errorMessage } from './error-message.ts';
+import { errorMessage } from './errors.ts';
+import { chatRequest } from './request.ts';
+import { chatResponse } from './response.ts';
 import { bedrock } from './spec.ts';
+import { chatStream } from './stream.ts';
 
 /** AWS Bedrock through the Converse API: SigV4-signed calls, binary event streams. */
 export const bedrockAdapter: ProviderAdapter = {
@@ -14,5 +14,5 @@ export const bedrockAdapter: ProviderAdapter = {
   errorMessage,
 };
 
-export { BedrockStreamError } from './chat-stream.ts';
 export { bedrock } from './spec.ts';
+export { BedrockStreamError } from './stream.ts';

@@ -1,5 +1,5 @@
-import type { ContentBlock, ConverseMessage } from './converse-types.ts';
 import { imageBlock } from './images.ts';
+import type { ContentBlock, ConverseMessage } from './wire.ts';
 
 type Json = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import type { ConverseMessage, ToolChoice, ToolConfig } from './converse-types.ts';
+import type { ConverseMessage, ToolChoice, ToolConfig } from './wire.ts';
 
 type Json = Record<string, unknown>;
 

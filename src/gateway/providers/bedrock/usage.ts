@@ -1,5 +1,5 @@
 import type { Usage } from '../../metering/cost.ts';
-import type { TokenUsage } from './converse-types.ts';
+import type { TokenUsage } from './wire.ts';
 
 /**
  * Converse usage → the gateway's. Bedrock counts tokens read from and written to the prompt

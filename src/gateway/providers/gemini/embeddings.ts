@@ -1,8 +1,8 @@
 import type { Usage } from '../../metering/cost.ts';
 import type { HttpCall, TranslatedResponse } from '../adapter.ts';
 import type { ResolvedCredential } from '../types.ts';
-import { parseGemini } from './chat-response.ts';
 import { geminiEndpoint, modelResource } from './endpoint.ts';
+import { parseGemini } from './response.ts';
 import type { UsageMetadata } from './wire.ts';
 
 type Body = Record<string, unknown>;

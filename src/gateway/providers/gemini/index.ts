@@ -1,15 +1,15 @@
 import type { ProviderAdapter, TranslatedResponse } from '../adapter.ts';
-import { geminiChatRequest } from './chat-request.ts';
-import { geminiChatResponse } from './chat-response.ts';
-import { GeminiChunkDecoder } from './chat-stream.ts';
 import { geminiEmbeddingsRequest, geminiEmbeddingsResponse } from './embeddings.ts';
 import { geminiErrorMessage, geminiRetryAfter, isGeminiCredentialError } from './errors.ts';
+import { geminiChatRequest } from './request.ts';
+import { geminiChatResponse } from './response.ts';
 import { gemini } from './spec.ts';
+import { GeminiChunkDecoder } from './stream.ts';
 
-export { toGenerateContentRequest } from './chat-request.ts';
-export { GeminiChunkDecoder } from './chat-stream.ts';
 export { geminiRetryAfter, isGeminiCredentialError } from './errors.ts';
+export { toGenerateContentRequest } from './request.ts';
 export { gemini } from './spec.ts';
+export { GeminiChunkDecoder } from './stream.ts';
 
 /**
  * Google Gemini behind OpenAI's Chat Completions and Embeddings: `generateContent`,

@@ -2,8 +2,8 @@ import { TollgateError } from '../../../errors.ts';
 import type { Usage } from '../../metering/cost.ts';
 import { eventData, SseSplitter } from '../../sse.ts';
 import type { ChunkDecoder, OpenAIObject } from '../adapter.ts';
-import { completionId, isAnswerText, toolCallOf } from './chat-response.ts';
 import { finishReasonOf } from './finish-reason.ts';
+import { completionId, isAnswerText, toolCallOf } from './response.ts';
 import { openaiUsageOf, usageOf } from './usage.ts';
 import type { GeminiError, GenerateContentResponse, UsageMetadata } from './wire.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { encodeEvent, encodeException, streamFixtures } from '../../../../test/support/fake-bedrock.ts';
 import type { OpenAIObject } from '../adapter.ts';
-import { BedrockStreamError, chatStream } from './chat-stream.ts';
+import { BedrockStreamError, chatStream } from './stream.ts';
 
 type Fixture = Array<{ event: string; payload: unknown }>;
 const encode = (events: Fixture) => events.map(({ event, payload }) => encodeEvent(event, payload));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../adapter.ts';
 import type { ResolvedCredential } from '../types.ts';
-import { geminiChatRequest, toGenerateContentRequest } from './chat-request.ts';
+import { geminiChatRequest, toGenerateContentRequest } from './request.ts';
 import { newToolCallId, SKIP_SIGNATURE, thoughtSignatureOf } from './tool-call-id.ts';
 
 const credential = (settings: Record<string, string> = {}): ResolvedCredential => ({

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConverse } from '../../../../test/support/fake-bedrock.ts';
 import type { ChatRequest } from '../adapter.ts';
 import type { ResolvedCredential } from '../types.ts';
-import { chatRequest, converseRequest, converseUrl } from './chat-request.ts';
+import { chatRequest, converseRequest, converseUrl } from './request.ts';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 

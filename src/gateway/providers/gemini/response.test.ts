@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TollgateError } from '../../../errors.ts';
-import { geminiChatResponse } from './chat-response.ts';
+import { geminiChatResponse } from './response.ts';
 import { thoughtSignatureOf } from './tool-call-id.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../../test/fixtures/gemini/${name}`, import.meta.url));

@@ -1,9 +1,9 @@
 import type { ChatRequest, HttpCall } from '../adapter.ts';
 import type { ResolvedCredential } from '../types.ts';
-import type { ConverseRequest, InferenceConfig } from './converse-types.ts';
 import { conversation } from './messages.ts';
 import { awsKeys, signedHeaders } from './sign.ts';
 import { toolConfig } from './tools.ts';
+import type { ConverseRequest, InferenceConfig } from './wire.ts';
 
 /** The signed Converse (or ConverseStream) call for an OpenAI chat request. */
 export async function chatRequest(

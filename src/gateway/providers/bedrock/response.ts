@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { TranslatedResponse } from '../adapter.ts';
-import type { ConverseResponse } from './converse-types.ts';
 import { finishReason } from './finish-reason.ts';
 import { openaiUsage, usageOf } from './usage.ts';
+import type { ConverseResponse } from './wire.ts';
 
 /** A Converse response → OpenAI `chat.completion`. Bedrock sends no response id: one is made. */
 export function chatResponse(payload: Uint8Array, model: string): TranslatedResponse {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TollgateError } from '../../../errors.ts';
 import type { OpenAIObject } from '../adapter.ts';
-import { GeminiChunkDecoder } from './chat-stream.ts';
+import { GeminiChunkDecoder } from './stream.ts';
 import { thoughtSignatureOf } from './tool-call-id.ts';
 
 const transcript = (name: string) =>

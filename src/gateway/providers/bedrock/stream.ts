@@ -1,10 +1,10 @@
 import type { Usage } from '../../metering/cost.ts';
 import type { ChunkDecoder, OpenAIObject } from '../adapter.ts';
-import { chatCompletionId } from './chat-response.ts';
-import type { TokenUsage } from './converse-types.ts';
 import { EventStreamSplitter, headerString, type Message } from './event-stream.ts';
 import { finishReason } from './finish-reason.ts';
+import { chatCompletionId } from './response.ts';
 import { openaiUsage, usageOf } from './usage.ts';
+import type { TokenUsage } from './wire.ts';
 
 /** An exception event in a ConverseStream (`:message-type` `exception` or `error`). */
 export class BedrockStreamError extends Error {

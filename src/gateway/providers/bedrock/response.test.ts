@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { chatResponse } from './chat-response.ts';
-import { errorMessage } from './error-message.ts';
+import { errorMessage } from './errors.ts';
 import { finishReason } from './finish-reason.ts';
+import { chatResponse } from './response.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../../test/fixtures/bedrock/${name}`, import.meta.url));
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
