@@ -5,7 +5,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateMessagesRequest } from '../../../test/support/fake-anthropic.ts';
 import type { OpenAIObject } from '../providers/adapter.ts';
-import { toAnthropicBody } from '../providers/anthropic/request.ts';
+import { toAnthropicRequest } from '../providers/anthropic/request.ts';
 import { AnthropicChunkDecoder } from '../providers/anthropic/stream.ts';
 import { eventData, SseSplitter } from '../sse.ts';
 import {
@@ -277,7 +277,7 @@ describe('Anthropic request → OpenAI chat request', () => {
         },
       ],
     };
-    const back = toAnthropicBody(messagesToChat(original), false);
+    const back = toAnthropicRequest(messagesToChat(original), false);
     expect(validateMessagesRequest(back)).toBeUndefined();
     expect(back).toEqual({
       model: 'claude-x',

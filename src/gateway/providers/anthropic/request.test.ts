@@ -4,7 +4,7 @@ import { TollgateError } from '../../../errors.ts';
 import type { ChatRequest } from '../adapter.ts';
 import type { ResolvedCredential } from '../types.ts';
 import { anthropicAdapter } from './index.ts';
-import { DEFAULT_MAX_TOKENS, messagesUrl, toAnthropicBody } from './request.ts';
+import { DEFAULT_MAX_TOKENS, messagesUrl, toAnthropicRequest } from './request.ts';
 
 const credential = (settings: Record<string, string> = {}): ResolvedCredential => ({
   id: 'cred_1',
@@ -19,7 +19,7 @@ const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwA
 
 /** Translates and checks that Anthropic (as the fake models it) would accept the result. */
 function translate(body: Partial<ChatRequest>, stream = false): Record<string, unknown> {
-  const out = toAnthropicBody({ model: 'claude-sonnet-4-5', messages: [], ...body } as ChatRequest, stream);
+  const out = toAnthropicRequest({ model: 'claude-sonnet-4-5', messages: [], ...body } as ChatRequest, stream);
   expect(validateMessagesRequest(out)).toBeUndefined();
   return out;
 }
@@ -228,7 +228,7 @@ describe('OpenAI chat request → Anthropic Messages request', () => {
 
   it('refuses, as an invalid request, what Anthropic cannot take', () => {
     const bad = (messages: unknown[]) => () =>
-      toAnthropicBody({ model: 'm', messages: messages as ChatRequest['messages'] }, false);
+      toAnthropicRequest({ model: 'm', messages: messages as ChatRequest['messages'] }, false);
     const badArgs = bad([
       { role: 'assistant', tool_calls: [{ id: 'c', type: 'function', function: { name: 'f', arguments: '{oops' } }] },
     ]);

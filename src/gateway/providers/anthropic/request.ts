@@ -54,7 +54,7 @@ function stopSequences(stop: unknown): string[] | undefined {
  * response_format, stream_options, …) are dropped. Temperature is capped at 1, Anthropic's
  * maximum (OpenAI allows up to 2).
  */
-export function toAnthropicBody(body: ChatRequest, stream: boolean): Json {
+export function toAnthropicRequest(body: ChatRequest, stream: boolean): Json {
   const { system, messages } = toAnthropicMessages(body.messages);
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   const out: Json = {
@@ -92,10 +92,14 @@ export function anthropicHeaders(credential: ResolvedCredential): Record<string,
   };
 }
 
-export function chatCall(body: ChatRequest, credential: ResolvedCredential, stream: boolean): HttpCall {
+export async function chatRequest(
+  body: ChatRequest,
+  credential: ResolvedCredential,
+  stream: boolean,
+): Promise<HttpCall> {
   return {
     url: messagesUrl(credential),
     headers: anthropicHeaders(credential),
-    body: JSON.stringify(toAnthropicBody(body, stream)),
+    body: JSON.stringify(toAnthropicRequest(body, stream)),
   };
 }

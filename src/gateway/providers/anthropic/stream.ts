@@ -26,6 +26,10 @@ interface ToolBlock {
  *
  * `ping`, signatures, citations and unknown events are skipped.
  */
+export function chatStream(model: string): ChunkDecoder {
+  return new AnthropicChunkDecoder(model);
+}
+
 export class AnthropicChunkDecoder implements ChunkDecoder {
   readonly #splitter = new SseSplitter();
   readonly #usage = new StreamUsage();

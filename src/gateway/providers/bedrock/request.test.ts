@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { validateConverse } from '../../../../test/support/fake-bedrock.ts';
 import type { ChatRequest } from '../adapter.ts';
 import type { ResolvedCredential } from '../types.ts';
-import { chatRequest, converseRequest, converseUrl } from './request.ts';
+import { chatRequest, converseUrl, toBedrockRequest } from './request.ts';
 
 const PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
 
@@ -36,13 +36,13 @@ const weatherTool = {
 
 describe('Bedrock chat request', () => {
   it('sends a user message as a text block and nothing else', () => {
-    expect(converseRequest(chat([{ role: 'user', content: 'Hello there' }]))).toEqual({
+    expect(toBedrockRequest(chat([{ role: 'user', content: 'Hello there' }]))).toEqual({
       messages: [{ role: 'user', content: [{ text: 'Hello there' }] }],
     });
   });
 
   it('moves system and developer messages, wherever they stand, into the system prompt', () => {
-    const request = converseRequest(
+    const request = toBedrockRequest(
       chat([
         { role: 'system', content: 'You are terse.' },
         { role: 'user', content: 'Hi' },
@@ -54,7 +54,7 @@ describe('Bedrock chat request', () => {
   });
 
   it('keeps a multi-turn conversation in order and merges consecutive turns of one role', () => {
-    const request = converseRequest(
+    const request = toBedrockRequest(
       chat([
         { role: 'user', content: 'One' },
         { role: 'user', content: [{ type: 'text', text: 'Two' }] },
@@ -71,7 +71,7 @@ describe('Bedrock chat request', () => {
   });
 
   it('drops blank text, which Converse refuses', () => {
-    const request = converseRequest(
+    const request = toBedrockRequest(
       chat([
         {
           role: 'user',
@@ -88,7 +88,7 @@ describe('Bedrock chat request', () => {
   });
 
   it('turns data: URL images into image blocks with the format from the mime type', () => {
-    const request = converseRequest(
+    const request = toBedrockRequest(
       chat([
         {
           role: 'user',
@@ -114,15 +114,15 @@ describe('Bedrock chat request', () => {
 
   it('refuses image links and image types Converse cannot take, saying why', () => {
     const withImage = (url: string) => chat([{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }]);
-    expect(() => converseRequest(withImage('https://example.com/cat.png'))).toThrow(/only as base64 data: URLs/);
-    expect(() => converseRequest(withImage(`data:image/bmp;base64,${PNG}`))).toThrow(/image\/bmp/);
+    expect(() => toBedrockRequest(withImage('https://example.com/cat.png'))).toThrow(/only as base64 data: URLs/);
+    expect(() => toBedrockRequest(withImage(`data:image/bmp;base64,${PNG}`))).toThrow(/image\/bmp/);
     expect(() =>
-      converseRequest(chat([{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }])),
+      toBedrockRequest(chat([{ role: 'user', content: [{ type: 'input_audio', input_audio: {} }] }])),
     ).toThrow(/"input_audio"/);
   });
 
   it('translates tool definitions, tool calls and tool results into a conversation Converse accepts', () => {
-    const request = converseRequest(
+    const request = toBedrockRequest(
       chat(
         [
           { role: 'user', content: 'What is the most popular song on WZPZ and WKRP?' },
@@ -183,7 +183,7 @@ describe('Bedrock chat request', () => {
   it('maps each tool_choice, leaving tools out for "none" unless the conversation already used them', () => {
     const user = [{ role: 'user', content: 'Hi' }];
     const choice = (tool_choice: unknown, messages: ChatRequest['messages'] = user) =>
-      converseRequest(chat(messages, { tools: [weatherTool], tool_choice })).toolConfig;
+      toBedrockRequest(chat(messages, { tools: [weatherTool], tool_choice })).toolConfig;
     expect(choice('required')?.toolChoice).toEqual({ any: {} });
     expect(choice({ type: 'function', function: { name: 'top_song' } })?.toolChoice).toEqual({
       tool: { name: 'top_song' },
@@ -199,7 +199,7 @@ describe('Bedrock chat request', () => {
       { role: 'tool', tool_call_id: 't1', content: 'ok' },
     ];
     expect(choice('none', usedTools)).toEqual({ tools: [expect.any(Object)] });
-    expect(converseRequest(chat(usedTools, { tools: [weatherTool] })).messages[1]!.content).toEqual([
+    expect(toBedrockRequest(chat(usedTools, { tools: [weatherTool] })).messages[1]!.content).toEqual([
       { toolUse: { toolUseId: 't1', name: 'top_song', input: {} } },
     ]);
   });
@@ -209,24 +209,24 @@ describe('Bedrock chat request', () => {
       { role: 'user', content: 'Hi' },
       { role: 'assistant', tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{oops' } }] },
     ]);
-    expect(() => converseRequest(bad)).toThrow(/tool call "t1"/);
+    expect(() => toBedrockRequest(bad)).toThrow(/tool call "t1"/);
   });
 
   it('carries max tokens, temperature, top_p and stop sequences in inferenceConfig', () => {
     const user = [{ role: 'user', content: 'Hi' }];
     expect(
-      converseRequest(chat(user, { max_tokens: 300, temperature: 0.2, top_p: 0.9, stop: ['\n\nHuman:', 'END'] }))
+      toBedrockRequest(chat(user, { max_tokens: 300, temperature: 0.2, top_p: 0.9, stop: ['\n\nHuman:', 'END'] }))
         .inferenceConfig,
     ).toEqual({ maxTokens: 300, temperature: 0.2, topP: 0.9, stopSequences: ['\n\nHuman:', 'END'] });
     expect(
-      converseRequest(chat(user, { max_completion_tokens: 50, max_tokens: 300, stop: 'END' })).inferenceConfig,
+      toBedrockRequest(chat(user, { max_completion_tokens: 50, max_tokens: 300, stop: 'END' })).inferenceConfig,
     ).toEqual({ maxTokens: 50, stopSequences: ['END'] });
-    expect(converseRequest(chat(user, { stop: null })).inferenceConfig).toBeUndefined();
+    expect(toBedrockRequest(chat(user, { stop: null })).inferenceConfig).toBeUndefined();
   });
 
   it('refuses n > 1 and roles Converse has no place for', () => {
-    expect(() => converseRequest(chat([{ role: 'user', content: 'Hi' }], { n: 2 }))).toThrow(/n must be 1/);
-    expect(() => converseRequest(chat([{ role: 'function', name: 'f', content: 'x' }]))).toThrow(/"function"/);
+    expect(() => toBedrockRequest(chat([{ role: 'user', content: 'Hi' }], { n: 2 }))).toThrow(/n must be 1/);
+    expect(() => toBedrockRequest(chat([{ role: 'function', name: 'f', content: 'x' }]))).toThrow(/"function"/);
   });
 
   it('escapes the model id as one path segment, ARNs and versions included', () => {

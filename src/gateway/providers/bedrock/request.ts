@@ -13,7 +13,7 @@ export async function chatRequest(
 ): Promise<HttpCall> {
   const keys = awsKeys(credential);
   const url = converseUrl(credential.settings.baseUrl || defaultBaseUrl(keys.region), body.model, stream);
-  const json = JSON.stringify(converseRequest(body));
+  const json = JSON.stringify(toBedrockRequest(body));
   const accept = stream ? 'application/vnd.amazon.eventstream' : 'application/json';
   const headers = await signedHeaders(url, { 'content-type': 'application/json', accept }, json, keys);
   return { url, headers, body: json };
@@ -36,7 +36,7 @@ export function converseUrl(baseUrl: string, model: string, stream: boolean): st
 }
 
 /** OpenAI Chat Completions body → Converse request body. */
-export function converseRequest(body: ChatRequest): ConverseRequest {
+export function toBedrockRequest(body: ChatRequest): ConverseRequest {
   if (typeof body.n === 'number' && body.n > 1)
     throw new Error('AWS Bedrock returns one choice per request; n must be 1');
   const { system, messages } = conversation(body.messages);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ResolvedCredential } from '../types.ts';
-import { geminiEmbeddingsRequest, geminiEmbeddingsResponse } from './embeddings.ts';
+import { embeddingsRequest, embeddingsResponse } from './embeddings.ts';
 
 const fixture = readFileSync(new URL('../../../../test/fixtures/gemini/batch-embed-contents.json', import.meta.url));
 const recorded: number[] = JSON.parse(fixture.toString('utf8')).embeddings[0].values;
@@ -21,9 +21,9 @@ function fromBase64(text: string): number[] {
   return Array.from(new Float32Array(buffer.buffer, buffer.byteOffset, buffer.length / 4));
 }
 
-describe('geminiEmbeddingsRequest', () => {
+describe('embeddingsRequest', () => {
   it('sends every input as one request of a batchEmbedContents call, in order', async () => {
-    const call = await geminiEmbeddingsRequest(
+    const call = await embeddingsRequest(
       {
         model: 'gemini-embedding-001',
         input: ['What is the meaning of life?', 'How does the brain work?'],
@@ -52,16 +52,16 @@ describe('geminiEmbeddingsRequest', () => {
   });
 
   it('takes a single string, and refuses token arrays', async () => {
-    const call = await geminiEmbeddingsRequest({ model: 'gemini-embedding-001', input: 'hello' }, credential);
+    const call = await embeddingsRequest({ model: 'gemini-embedding-001', input: 'hello' }, credential);
     expect(JSON.parse(String(call.body)).requests).toHaveLength(1);
-    await expect(geminiEmbeddingsRequest({ model: 'm', input: [[1, 2, 3]] }, credential)).rejects.toThrow(/text only/);
+    await expect(embeddingsRequest({ model: 'm', input: [[1, 2, 3]] }, credential)).rejects.toThrow(/text only/);
   });
 });
 
-describe('geminiEmbeddingsResponse', () => {
+describe('embeddingsResponse', () => {
   it('returns an OpenAI embeddings list with usage estimated at four characters a token', () => {
     const request = { model: 'gemini-embedding-001', input: 'What is the meaning of life?' };
-    const { body, usage } = geminiEmbeddingsResponse(fixture, 'gemini-embedding-001', request);
+    const { body, usage } = embeddingsResponse(fixture, 'gemini-embedding-001', request);
     expect(body).toEqual({
       object: 'list',
       data: [{ object: 'embedding', index: 0, embedding: recorded }],
@@ -72,7 +72,7 @@ describe('geminiEmbeddingsResponse', () => {
   });
 
   it('encodes vectors as little-endian float32 base64 when the caller asked for base64 (the OpenAI SDK default)', () => {
-    const { body } = geminiEmbeddingsResponse(fixture, 'm', { input: 'x', encoding_format: 'base64' });
+    const { body } = embeddingsResponse(fixture, 'm', { input: 'x', encoding_format: 'base64' });
     const embedding = (body.data as any[])[0].embedding;
     expect(typeof embedding).toBe('string');
     expect(fromBase64(embedding)).toEqual(recorded.map((value) => Math.fround(value)));
@@ -82,7 +82,7 @@ describe('geminiEmbeddingsResponse', () => {
     const payload = Buffer.from(
       JSON.stringify({ embeddings: [{ values: [1] }], usageMetadata: { promptTokenCount: 3 } }),
     );
-    expect(geminiEmbeddingsResponse(payload, 'm', { input: 'a much longer text than three tokens' }).usage).toEqual({
+    expect(embeddingsResponse(payload, 'm', { input: 'a much longer text than three tokens' }).usage).toEqual({
       promptTokens: 3,
       completionTokens: 0,
       cachedTokens: 0,
@@ -90,7 +90,7 @@ describe('geminiEmbeddingsResponse', () => {
   });
 
   it('reports no usage when it has neither a count nor the request to estimate from', () => {
-    const { body, usage } = geminiEmbeddingsResponse(fixture, 'm');
+    const { body, usage } = embeddingsResponse(fixture, 'm');
     expect(usage).toBeUndefined();
     expect((body.data as any[])[0].embedding).toEqual(recorded);
   });

@@ -16,7 +16,7 @@ export function embeddingInputs(body: Body): string[] {
 }
 
 /** OpenAI embeddings body → one `batchEmbedContents` call, one request per input, in order. */
-export async function geminiEmbeddingsRequest(body: Body, credential: ResolvedCredential): Promise<HttpCall> {
+export async function embeddingsRequest(body: Body, credential: ResolvedCredential): Promise<HttpCall> {
   const model = String(body.model);
   const { url, headers } = geminiEndpoint(credential, model, 'batchEmbedContents');
   const dimensions = typeof body.dimensions === 'number' ? { outputDimensionality: body.dimensions } : {};
@@ -55,7 +55,7 @@ function embeddingUsage(metadata: UsageMetadata | undefined, request: Body | und
  * call was made for: it decides the encoding (the official OpenAI SDKs ask for base64 unless told
  * otherwise, and cannot read plain arrays when they did) and gives the usage estimate.
  */
-export function geminiEmbeddingsResponse(payload: Uint8Array, model: string, request?: Body): TranslatedResponse {
+export function embeddingsResponse(payload: Uint8Array, model: string, request?: Body): TranslatedResponse {
   const response = parseGemini<{ embeddings?: Array<{ values?: number[] }>; usageMetadata?: UsageMetadata }>(payload);
   const base64 = request?.encoding_format === 'base64';
   const data = (response.embeddings ?? []).map((embedding, index) => {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { geminiErrorMessage, geminiRetryAfter, isGeminiCredentialError } from './errors.ts';
+import { errorMessage, isCredentialError, retryAfter } from './errors.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../../test/fixtures/gemini/${name}`, import.meta.url));
 const bytes = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value));
@@ -8,37 +8,35 @@ const overloaded = {
   error: { code: 503, message: 'The model is overloaded. Please try again later.', status: 'UNAVAILABLE' },
 };
 
-describe('geminiErrorMessage', () => {
+describe('errorMessage', () => {
   it("reads Google's message from its error envelope", () => {
-    expect(geminiErrorMessage(fixture('error-api-key-invalid.json'))).toBe(
-      'API key not valid. Please pass a valid API key.',
-    );
-    expect(geminiErrorMessage(bytes(overloaded))).toBe('The model is overloaded. Please try again later.');
+    expect(errorMessage(fixture('error-api-key-invalid.json'))).toBe('API key not valid. Please pass a valid API key.');
+    expect(errorMessage(bytes(overloaded))).toBe('The model is overloaded. Please try again later.');
   });
 
   it('reads the array-wrapped envelope of a non-SSE stream, and gives up on anything else', () => {
-    expect(geminiErrorMessage(bytes([overloaded]))).toBe('The model is overloaded. Please try again later.');
-    expect(geminiErrorMessage(bytes('<html>502 Bad Gateway</html>'))).toBeUndefined();
-    expect(geminiErrorMessage(bytes({ error: 'flat' }))).toBeUndefined();
+    expect(errorMessage(bytes([overloaded]))).toBe('The model is overloaded. Please try again later.');
+    expect(errorMessage(bytes('<html>502 Bad Gateway</html>'))).toBeUndefined();
+    expect(errorMessage(bytes({ error: 'flat' }))).toBeUndefined();
   });
 });
 
-describe('isGeminiCredentialError', () => {
+describe('isCredentialError', () => {
   it("recognises a wrong key in Google's 400, and a missing one in its 403", () => {
-    expect(isGeminiCredentialError(400, fixture('error-api-key-invalid.json'))).toBe(true);
-    expect(isGeminiCredentialError(403, fixture('error-api-key-missing.json'))).toBe(true);
+    expect(isCredentialError(400, fixture('error-api-key-invalid.json'))).toBe(true);
+    expect(isCredentialError(403, fixture('error-api-key-missing.json'))).toBe(true);
   });
 
   it('leaves other 400s to the caller', () => {
     const invalid = {
       error: { code: 400, message: 'Please use a valid role: user, model.', status: 'INVALID_ARGUMENT' },
     };
-    expect(isGeminiCredentialError(400, bytes(invalid))).toBe(false);
-    expect(isGeminiCredentialError(503, bytes(overloaded))).toBe(false);
+    expect(isCredentialError(400, bytes(invalid))).toBe(false);
+    expect(isCredentialError(503, bytes(overloaded))).toBe(false);
   });
 });
 
-describe('geminiRetryAfter', () => {
+describe('retryAfter', () => {
   it("reads the wait from Google's RetryInfo detail, since a 429 has no retry-after header", () => {
     const limited = (retryDelay: string) => ({
       error: {
@@ -48,8 +46,8 @@ describe('geminiRetryAfter', () => {
         details: [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay }],
       },
     });
-    expect(geminiRetryAfter(bytes(limited('7s')))).toBe('7');
-    expect(geminiRetryAfter(bytes(limited('1.5s')))).toBe('2');
-    expect(geminiRetryAfter(bytes(overloaded))).toBeUndefined();
+    expect(retryAfter(bytes(limited('7s')))).toBe('7');
+    expect(retryAfter(bytes(limited('1.5s')))).toBe('2');
+    expect(retryAfter(bytes(overloaded))).toBeUndefined();
   });
 });

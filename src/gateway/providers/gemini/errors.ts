@@ -12,7 +12,7 @@ function parseError(payload: Uint8Array): GeminiError['error'] | undefined {
 }
 
 /** Google's own message from an error body (`{"error": {"code", "message", "status"}}`). */
-export function geminiErrorMessage(payload: Uint8Array): string | undefined {
+export function errorMessage(payload: Uint8Array): string | undefined {
   const message = parseError(payload)?.message;
   return typeof message === 'string' && message !== '' ? message : undefined;
 }
@@ -24,7 +24,7 @@ export function geminiErrorMessage(payload: Uint8Array): string | undefined {
  * administrator's expired key. A missing key or one without access to the API is 403
  * `PERMISSION_DENIED`; an expired one is 400 with reason `API_KEY_EXPIRED`.
  */
-export function isGeminiCredentialError(status: number, payload: Uint8Array): boolean {
+export function isCredentialError(status: number, payload: Uint8Array): boolean {
   if (status === 401 || status === 403) return true;
   const error = parseError(payload);
   return (error?.details ?? []).some((detail) => /^API_KEY_/.test(String(detail.reason ?? '')));
@@ -35,7 +35,7 @@ export function isGeminiCredentialError(status: number, payload: Uint8Array): bo
  * header. Google sends no such header: a 429 carries `google.rpc.RetryInfo` (`"retryDelay": "7s"`)
  * among its error details instead.
  */
-export function geminiRetryAfter(payload: Uint8Array): string | undefined {
+export function retryAfter(payload: Uint8Array): string | undefined {
   for (const detail of parseError(payload)?.details ?? []) {
     const delay = detail.retryDelay;
     const seconds = typeof delay === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(delay)?.[1] : undefined;

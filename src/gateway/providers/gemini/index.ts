@@ -1,13 +1,12 @@
 import type { ProviderAdapter, TranslatedResponse } from '../adapter.ts';
-import { geminiEmbeddingsRequest, geminiEmbeddingsResponse } from './embeddings.ts';
-import { geminiErrorMessage, geminiRetryAfter, isGeminiCredentialError } from './errors.ts';
-import { geminiChatRequest } from './request.ts';
-import { geminiChatResponse } from './response.ts';
+import { embeddingsRequest, embeddingsResponse } from './embeddings.ts';
+import { errorMessage, isCredentialError, retryAfter } from './errors.ts';
+import { chatRequest } from './request.ts';
+import { chatResponse } from './response.ts';
 import { gemini } from './spec.ts';
-import { GeminiChunkDecoder } from './stream.ts';
+import { chatStream } from './stream.ts';
 
-export { geminiRetryAfter, isGeminiCredentialError } from './errors.ts';
-export { toGenerateContentRequest } from './request.ts';
+export { toGeminiRequest } from './request.ts';
 export { gemini } from './spec.ts';
 export { GeminiChunkDecoder } from './stream.ts';
 
@@ -23,12 +22,12 @@ export const geminiAdapter: ProviderAdapter & {
   isCredentialError(status: number, payload: Uint8Array): boolean;
 } = {
   spec: gemini,
-  chatRequest: geminiChatRequest,
-  chatResponse: geminiChatResponse,
-  chatStream: (model) => new GeminiChunkDecoder(model),
-  embeddingsRequest: geminiEmbeddingsRequest,
-  embeddingsResponse: geminiEmbeddingsResponse,
-  errorMessage: geminiErrorMessage,
-  isCredentialError: isGeminiCredentialError,
-  retryAfter: geminiRetryAfter,
+  chatRequest,
+  chatResponse,
+  chatStream,
+  embeddingsRequest,
+  embeddingsResponse,
+  errorMessage,
+  isCredentialError,
+  retryAfter,
 };

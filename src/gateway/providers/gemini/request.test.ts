@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChatRequest } from '../adapter.ts';
 import type { ResolvedCredential } from '../types.ts';
-import { geminiChatRequest, toGenerateContentRequest } from './request.ts';
+import { chatRequest, toGeminiRequest } from './request.ts';
 import { newToolCallId, SKIP_SIGNATURE, thoughtSignatureOf } from './tool-call-id.ts';
 
 const credential = (settings: Record<string, string> = {}): ResolvedCredential => ({
@@ -23,9 +23,9 @@ const chat = (messages: Array<Record<string, unknown>>, extra: Record<string, un
 const SIGNATURE =
   'EvwDCvkDAQw51sd/F0fGZWxWmQvo9up+111jCBDvq2HxXQ9j7A0wTRfgz5LwQ7w/3wP7j1Qi++vw2ntq7jWPC843DfoU7plOfDqZ8Y4s8XUe1siNsa47Bx2VTv+IJSvIWGP0Svze+7keEuNIYh3nBj03uv7saR0U+Jj4k/7BRuusSBPfASoROyiWL8HInjItx7CzsGPgq8qmf+C2pMqFP5de+ICte+cLEul2Cau1+ijpu1CPEMWZVhDmSRGP25D5Cj6lEn78PHDdpICSQ9HOk7v3365KcD1SkUsLMQIp6O8/RxyNIBpKGRkZnfVDZEF6BUJQXiHzQdDiyTTZCRFDD6lRwkag1I3AMpLCZv3/kQgP8x6LdrFfFNx8QaXG6CH21tAHiTLqmtS5i7HSpHnsr+DQrAmZjOTErBiytdpjbUSI5vpa7kVdT1QOs3oupAorwW9hPvCrSWlUaH10zEM6JhWcL7qeNHopHLozO1bUAp6wi8NeL9IG1utjlFwM8MUc6B/sX0UV40seCdUINQiRQ0ykqr24RXfqg5CGhDpuXTJ+v6Z6mz3GQTia128gDA/MM1EmSl3nsw0VVQK5fNnIh31ly3gJcucY1C5mUs8XkxKVZBrqPLjGsYRLguAMzkUimozoy2UFe2mKtYbZOTExpCI+320FtfbgWhkRvLYNqw==';
 
-describe('geminiChatRequest', () => {
+describe('chatRequest', () => {
   it('posts to models/{model}:generateContent with the key in x-goog-api-key, never in the URL', async () => {
-    const call = await geminiChatRequest(chat([{ role: 'user', content: 'Hi' }]), credential(), false);
+    const call = await chatRequest(chat([{ role: 'user', content: 'Hi' }]), credential(), false);
     expect(call.url).toBe('https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent');
     expect(call.headers).toEqual({ 'content-type': 'application/json', 'x-goog-api-key': 'AIza-test' });
     expect(call.url).not.toContain('AIza');
@@ -33,7 +33,7 @@ describe('geminiChatRequest', () => {
   });
 
   it('asks for server-sent events when streaming, at the credential base URL', async () => {
-    const call = await geminiChatRequest(
+    const call = await chatRequest(
       chat([{ role: 'user', content: 'Hi' }]),
       credential({ baseUrl: 'http://127.0.0.1:9/v1beta/' }),
       true,
@@ -42,7 +42,7 @@ describe('geminiChatRequest', () => {
   });
 
   it('keeps a resource name such as tunedModels/x as it is', async () => {
-    const call = await geminiChatRequest(
+    const call = await chatRequest(
       { model: 'tunedModels/my-model', messages: [{ role: 'user', content: 'Hi' }] },
       credential(),
       false,
@@ -51,9 +51,9 @@ describe('geminiChatRequest', () => {
   });
 });
 
-describe('toGenerateContentRequest: messages', () => {
+describe('toGeminiRequest: messages', () => {
   it('turns system and developer messages into the system instruction, in order', () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([
         { role: 'system', content: 'Be brief.' },
         { role: 'developer', content: [{ type: 'text', text: 'Answer in French.' }] },
@@ -65,7 +65,7 @@ describe('toGenerateContentRequest: messages', () => {
   });
 
   it('maps a multi-turn conversation, assistant to model, merging neighbours of the same role', () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([
         { role: 'user', content: 'One' },
         { role: 'user', content: [{ type: 'text', text: 'Two' }] },
@@ -81,7 +81,7 @@ describe('toGenerateContentRequest: messages', () => {
   });
 
   it('drops empty text so that no content has empty parts', () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([
         { role: 'user', content: 'Hi' },
         { role: 'assistant', content: '' },
@@ -92,19 +92,19 @@ describe('toGenerateContentRequest: messages', () => {
   });
 
   it('refuses a conversation with nothing but a system prompt, which Gemini cannot answer', () => {
-    expect(() => toGenerateContentRequest(chat([{ role: 'system', content: 'Be brief.' }]))).toThrow(
+    expect(() => toGeminiRequest(chat([{ role: 'system', content: 'Be brief.' }]))).toThrow(
       /at least one user or assistant message/,
     );
   });
 
   it('refuses roles Gemini has no place for', () => {
-    expect(() => toGenerateContentRequest(chat([{ role: 'narrator', content: 'x' }]))).toThrow(/role "narrator"/);
+    expect(() => toGeminiRequest(chat([{ role: 'narrator', content: 'x' }]))).toThrow(/role "narrator"/);
   });
 });
 
-describe('toGenerateContentRequest: images and files', () => {
+describe('toGeminiRequest: images and files', () => {
   it('sends data: URLs inline and http URLs as file references with a guessed MIME type', () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([
         {
           role: 'user',
@@ -126,7 +126,7 @@ describe('toGenerateContentRequest: images and files', () => {
   });
 
   it('base64-encodes a data: URL that is not base64 already', () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/svg+xml,%3Csvg%2F%3E' } }] }]),
     );
     expect(request.contents[0]?.parts[0]).toEqual({
@@ -135,7 +135,7 @@ describe('toGenerateContentRequest: images and files', () => {
   });
 
   it('sends audio and PDF files inline', () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([
         {
           role: 'user',
@@ -154,13 +154,13 @@ describe('toGenerateContentRequest: images and files', () => {
 
   it('refuses what it cannot send: other URL schemes, OpenAI file ids', () => {
     const image = (url: string) => chat([{ role: 'user', content: [{ type: 'image_url', image_url: { url } }] }]);
-    expect(() => toGenerateContentRequest(image('file:///etc/passwd'))).toThrow(/data: URL or an http/);
+    expect(() => toGeminiRequest(image('file:///etc/passwd'))).toThrow(/data: URL or an http/);
     const fileId = chat([{ role: 'user', content: [{ type: 'file', file: { file_id: 'file-abc' } }] }]);
-    expect(() => toGenerateContentRequest(fileId)).toThrow(/file ids/);
+    expect(() => toGeminiRequest(fileId)).toThrow(/file ids/);
   });
 });
 
-describe('toGenerateContentRequest: tools', () => {
+describe('toGeminiRequest: tools', () => {
   const weather = {
     type: 'function',
     function: {
@@ -176,7 +176,7 @@ describe('toGenerateContentRequest: tools', () => {
   };
 
   it('declares functions with their JSON Schema untouched, in parametersJsonSchema', () => {
-    const request = toGenerateContentRequest(chat([{ role: 'user', content: 'Weather?' }], { tools: [weather] }));
+    const request = toGeminiRequest(chat([{ role: 'user', content: 'Weather?' }], { tools: [weather] }));
     expect(request.tools).toEqual([
       {
         functionDeclarations: [
@@ -195,25 +195,23 @@ describe('toGenerateContentRequest: tools', () => {
       { mode: 'ANY', allowedFunctionNames: ['get_weather'] },
     ],
   ])('maps tool_choice %j to functionCallingConfig %j', (choice, config) => {
-    const request = toGenerateContentRequest(
-      chat([{ role: 'user', content: 'x' }], { tools: [weather], tool_choice: choice }),
-    );
+    const request = toGeminiRequest(chat([{ role: 'user', content: 'x' }], { tools: [weather], tool_choice: choice }));
     expect(request.toolConfig).toEqual({ functionCallingConfig: config });
   });
 
   it('sends no toolConfig without tools', () => {
-    const request = toGenerateContentRequest(chat([{ role: 'user', content: 'x' }], { tool_choice: 'none' }));
+    const request = toGeminiRequest(chat([{ role: 'user', content: 'x' }], { tool_choice: 'none' }));
     expect(request.toolConfig).toBeUndefined();
   });
 
   it('refuses tools that are not functions', () => {
-    expect(() =>
-      toGenerateContentRequest(chat([{ role: 'user', content: 'x' }], { tools: [{ type: 'web_search' }] })),
-    ).toThrow(/type "web_search"/);
+    expect(() => toGeminiRequest(chat([{ role: 'user', content: 'x' }], { tools: [{ type: 'web_search' }] }))).toThrow(
+      /type "web_search"/,
+    );
   });
 });
 
-describe('toGenerateContentRequest: tool calls and results', () => {
+describe('toGeminiRequest: tool calls and results', () => {
   const call = (id: string, name: string, args: string) => ({
     id,
     type: 'function',
@@ -221,7 +219,7 @@ describe('toGenerateContentRequest: tool calls and results', () => {
   });
 
   it('sends assistant tool calls as functionCall parts and results as functionResponse parts named after them', () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([
         { role: 'user', content: 'Weather in Paris and Rome?' },
         {
@@ -256,7 +254,7 @@ describe('toGenerateContentRequest: tool calls and results', () => {
   });
 
   it('wraps results that are not JSON objects, whatever their JSON type', () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([
         { role: 'assistant', tool_calls: [call('a', 'f', '{}'), call('b', 'f', '{}'), call('c', 'f', '')] },
         { role: 'tool', tool_call_id: 'a', content: '[1,2]' },
@@ -276,7 +274,7 @@ describe('toGenerateContentRequest: tool calls and results', () => {
     const id = newToolCallId(SIGNATURE);
     expect(id).toMatch(/^call_[A-Za-z0-9_-]+$/);
     expect(thoughtSignatureOf(id)).toBe(SIGNATURE);
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([
         { role: 'user', content: 'Weather?' },
         { role: 'assistant', tool_calls: [call(id, 'get_weather', '{"city":"Paris"}')] },
@@ -287,7 +285,7 @@ describe('toGenerateContentRequest: tool calls and results', () => {
   });
 
   it("reads a signature from Google's extra_content too", () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([
         {
           role: 'assistant',
@@ -300,25 +298,25 @@ describe('toGenerateContentRequest: tool calls and results', () => {
   });
 
   it('refuses a tool result whose call it cannot find, and arguments that are not a JSON object', () => {
-    expect(() => toGenerateContentRequest(chat([{ role: 'tool', tool_call_id: 'nope', content: 'x' }]))).toThrow(
+    expect(() => toGeminiRequest(chat([{ role: 'tool', tool_call_id: 'nope', content: 'x' }]))).toThrow(
       /unknown tool_call_id "nope"/,
     );
-    expect(() => toGenerateContentRequest(chat([{ role: 'assistant', tool_calls: [call('a', 'f', '[1]')] }]))).toThrow(
+    expect(() => toGeminiRequest(chat([{ role: 'assistant', tool_calls: [call('a', 'f', '[1]')] }]))).toThrow(
       /JSON object/,
     );
   });
 
   it('keeps text said alongside tool calls, before them', () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([{ role: 'assistant', content: 'Let me check.', tool_calls: [call('a', 'f', '{}')] }]),
     );
     expect(request.contents[0]?.parts.map((part) => Object.keys(part)[0])).toEqual(['text', 'functionCall']);
   });
 });
 
-describe('toGenerateContentRequest: generation settings', () => {
+describe('toGeminiRequest: generation settings', () => {
   it('maps sampling, length, stop sequences, candidates, seed and JSON output', () => {
-    const request = toGenerateContentRequest(
+    const request = toGeminiRequest(
       chat([{ role: 'user', content: 'x' }], {
         temperature: 0.2,
         top_p: 0.9,
@@ -349,9 +347,9 @@ describe('toGenerateContentRequest: generation settings', () => {
   });
 
   it('takes a single stop string and max_tokens alone; sends no generationConfig when nothing is set', () => {
-    const one = toGenerateContentRequest(chat([{ role: 'user', content: 'x' }], { stop: 'END', max_tokens: 10 }));
+    const one = toGeminiRequest(chat([{ role: 'user', content: 'x' }], { stop: 'END', max_tokens: 10 }));
     expect(one.generationConfig).toEqual({ stopSequences: ['END'], maxOutputTokens: 10 });
-    const none = toGenerateContentRequest(chat([{ role: 'user', content: 'x' }], { temperature: null }));
+    const none = toGeminiRequest(chat([{ role: 'user', content: 'x' }], { temperature: null }));
     expect(none.generationConfig).toBeUndefined();
   });
 });

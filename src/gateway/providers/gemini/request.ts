@@ -7,7 +7,7 @@ import { toFunctionDeclarations, toToolConfig } from './tools.ts';
 import type { GenerateContentRequest } from './wire.ts';
 
 /** An OpenAI Chat Completions body → a Gemini `GenerateContentRequest`. Throws what it cannot translate. */
-export function toGenerateContentRequest(body: ChatRequest): GenerateContentRequest {
+export function toGeminiRequest(body: ChatRequest): GenerateContentRequest {
   const request: GenerateContentRequest = toContents(body.messages);
   const tools = toFunctionDeclarations(body.tools);
   if (tools) {
@@ -22,11 +22,11 @@ export function toGenerateContentRequest(body: ChatRequest): GenerateContentRequ
 }
 
 /** The `generateContent` (or, streaming, `streamGenerateContent?alt=sse`) call for a chat request. */
-export async function geminiChatRequest(
+export async function chatRequest(
   body: ChatRequest,
   credential: ResolvedCredential,
   stream: boolean,
 ): Promise<HttpCall> {
   const { url, headers } = geminiEndpoint(credential, body.model, stream ? 'streamGenerateContent' : 'generateContent');
-  return { url, headers, body: JSON.stringify(toGenerateContentRequest(body)) };
+  return { url, headers, body: JSON.stringify(toGeminiRequest(body)) };
 }

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { TollgateError } from '../../../errors.ts';
-import { geminiChatResponse } from './response.ts';
+import { chatResponse } from './response.ts';
 import { thoughtSignatureOf } from './tool-call-id.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../../test/fixtures/gemini/${name}`, import.meta.url));
@@ -13,9 +13,9 @@ const answer = (candidate: Record<string, unknown>, usageMetadata?: Record<strin
     usageMetadata,
   });
 
-describe('geminiChatResponse', () => {
+describe('chatResponse', () => {
   it('turns a recorded text answer into a chat.completion, leaving the thought summary out', () => {
-    const { body, usage } = geminiChatResponse(fixture('generate-content.json'), 'gemini-2.5-flash');
+    const { body, usage } = chatResponse(fixture('generate-content.json'), 'gemini-2.5-flash');
     expect(body).toMatchObject({
       id: 'chatcmpl-BmcPafuSOIej2roP08fp6AI',
       object: 'chat.completion',
@@ -42,7 +42,7 @@ describe('geminiChatResponse', () => {
 
   it('turns a recorded function call into a tool call whose id carries the thought signature', () => {
     const recorded = JSON.parse(fixture('generate-content-function-call.json').toString('utf8'));
-    const { body } = geminiChatResponse(fixture('generate-content-function-call.json'), 'gemini-2.5-flash');
+    const { body } = chatResponse(fixture('generate-content-function-call.json'), 'gemini-2.5-flash');
     const choice = (body.choices as any[])[0];
     expect(choice.finish_reason).toBe('tool_calls');
     expect(choice.message.content).toBeNull();
@@ -74,7 +74,7 @@ describe('geminiChatResponse', () => {
         },
       ],
     });
-    const message = (geminiChatResponse(payload, 'm').body.choices as any[])[0].message;
+    const message = (chatResponse(payload, 'm').body.choices as any[])[0].message;
     expect(message.content).toBe('Checking both.');
     expect(message.tool_calls.map((call: any) => call.function)).toEqual([
       { name: 'a', arguments: '{"x":1}' },
@@ -94,12 +94,12 @@ describe('geminiChatResponse', () => {
     ['OTHER', 'stop'],
     ['MALFORMED_FUNCTION_CALL', 'stop'],
   ])('maps finishReason %s to %s', (reason, expected) => {
-    const { body } = geminiChatResponse(answer({ finishReason: reason }), 'm');
+    const { body } = chatResponse(answer({ finishReason: reason }), 'm');
     expect((body.choices as any[])[0].finish_reason).toBe(expected);
   });
 
   it('counts cached prompt tokens inside prompt tokens, and thinking and tool-use tokens where billed', () => {
-    const { body, usage } = geminiChatResponse(
+    const { body, usage } = chatResponse(
       answer(
         { finishReason: 'STOP' },
         {
@@ -124,7 +124,7 @@ describe('geminiChatResponse', () => {
   });
 
   it('answers content_filter with empty content when the prompt itself was blocked', () => {
-    const { body, usage } = geminiChatResponse(
+    const { body, usage } = chatResponse(
       bytes({ promptFeedback: { blockReason: 'SAFETY' }, usageMetadata: { promptTokenCount: 9, totalTokenCount: 9 } }),
       'gemini-2.5-flash',
     );
@@ -146,7 +146,7 @@ describe('geminiChatResponse', () => {
         { content: { role: 'model', parts: [{ text: 'two' }] }, finishReason: 'MAX_TOKENS', index: 1 },
       ],
     });
-    const choices = geminiChatResponse(payload, 'm').body.choices as any[];
+    const choices = chatResponse(payload, 'm').body.choices as any[];
     expect(choices.map((choice) => [choice.index, choice.message.content, choice.finish_reason])).toEqual([
       [0, 'one', 'stop'],
       [1, 'two', 'length'],
@@ -154,13 +154,13 @@ describe('geminiChatResponse', () => {
   });
 
   it('reports no usage when Gemini sent none, and names the requested model when Gemini names none', () => {
-    const { body, usage } = geminiChatResponse(answer({ finishReason: 'STOP' }), 'gemini-2.0-flash');
+    const { body, usage } = chatResponse(answer({ finishReason: 'STOP' }), 'gemini-2.0-flash');
     expect(usage).toBeUndefined();
     expect(body.usage).toBeUndefined();
     expect(body.model).toBe('gemini-2.0-flash');
   });
 
   it('fails as a provider error on a body that is not JSON', () => {
-    expect(() => geminiChatResponse(new TextEncoder().encode('<html>'), 'm')).toThrow(TollgateError);
+    expect(() => chatResponse(new TextEncoder().encode('<html>'), 'm')).toThrow(TollgateError);
   });
 });

@@ -56,7 +56,7 @@ function choiceOf(candidate: GeminiCandidate, position: number): OpenAIObject {
 }
 
 /** A `generateContent` response → an OpenAI `chat.completion`. */
-export function geminiChatResponse(payload: Uint8Array, model: string): TranslatedResponse {
+export function chatResponse(payload: Uint8Array, model: string): TranslatedResponse {
   const response = parseGemini<GenerateContentResponse>(payload);
   const candidates = response.candidates ?? [];
   const choices = candidates.map(choiceOf);

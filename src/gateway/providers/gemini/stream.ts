@@ -18,6 +18,10 @@ import type { GeminiError, GenerateContentResponse, UsageMetadata } from './wire
  * Gemini 3 may send `finishReason` in an event after the function calls it ends, so whether a
  * candidate called tools is remembered across events.
  */
+export function chatStream(model: string): ChunkDecoder {
+  return new GeminiChunkDecoder(model);
+}
+
 export class GeminiChunkDecoder implements ChunkDecoder {
   readonly #splitter = new SseSplitter();
   readonly #created = Math.floor(Date.now() / 1000);
