@@ -3,12 +3,25 @@ import type { Binding, LimitedScope } from '../../coord/spend-ledger.ts';
 import { TollgateError } from '../../errors.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Exchange } from '../exchange.ts';
+import {
+  cacheWriteTtl,
+  countedPromptBound,
+  hiddenPromptTokens,
+  IMAGE_TOKENS,
+  promptTokenPrice,
+} from './prompt-bound.ts';
 import { describeWindow } from './windows.ts';
 
 /** Output tokens assumed for a model whose maximum output is not configured. */
 export const DEFAULT_MAX_OUTPUT_TOKENS = 4096;
-/** Prompt tokens an image may cost, at most (OpenAI's high-detail tiles stay below this). */
-const IMAGE_TOKENS = 2000;
+/**
+ * The byte bound is kept while the budget could pay its worst case this many times over;
+ * below that the prompt is counted. The byte bound holds 3–10× what a prompt costs, so in a
+ * burst the requests reserved with it could take most of what remains and refuse calls that
+ * would fit: counting once fewer than this many such worst cases fit keeps a burst of up to
+ * this many concurrent calls served close to what the budget affords.
+ */
+export const COUNT_BELOW_WORST_CASES = 64;
 
 /** Dollars with cents, or three significant digits below a cent: $12.50, $0.00301. */
 export const usd = (value: number) =>
@@ -31,10 +44,10 @@ function refusal(binding: Binding | undefined, need: number, room: number): Toll
 }
 
 /**
- * An upper bound on the prompt's tokens: every token is at least one byte, so the body's
- * length bounds its text; images cost a fixed amount on top.
+ * An upper bound on the prompt's tokens, cheap to compute: every token is at least one byte, so
+ * the body's length bounds its text; images cost a fixed amount on top.
  */
-function promptTokenBound(request: FastifyRequest, body: Record<string, unknown>): number {
+export function promptTokenBound(request: FastifyRequest, body: Record<string, unknown>): number {
   const length = Number(request.headers['content-length']);
   let bound = Number.isFinite(length) && length > 0 ? length : Buffer.byteLength(JSON.stringify(body));
   if (Array.isArray(body.messages)) {
@@ -63,9 +76,13 @@ export function spendScopes(ctx: GatewayContext, exchange: Exchange): LimitedSco
 }
 
 /**
- * Reserves the request's worst-case cost on every applicable limit before it is forwarded.
- * When the budget cannot pay for the requested (or the model's maximum) output, the output
- * is capped to what it can pay for; only a budget that cannot pay for the prompt refuses.
+ * Reserves the request's worst-case cost on every applicable limit before it is forwarded:
+ * an upper bound on the prompt's tokens at the dearest price they may be billed, plus the
+ * output cap. The prompt is bounded by its bytes while the budget has plenty of room, and by
+ * its counted tokens (with the model family's margin, see prompt-bound.ts) when it has not, so
+ * a budget is spent down to the last request that really fits. When the budget cannot pay for
+ * the requested (or the model's maximum) output, the output is capped to what it can pay for;
+ * only a budget that cannot pay for the prompt refuses. The rule is in docs/limits-and-rules.md.
  */
 export async function reserveSpend(
   ctx: GatewayContext,
@@ -78,18 +95,31 @@ export async function reserveSpend(
   const model = exchange.model as NonNullable<Exchange['model']>;
   const now = ctx.clock();
   await ctx.ledger.prepare(scopes, now);
-  const promptCost = (promptTokenBound(exchange.request, body) * model.prices.input) / 1e6;
   const headroom = ctx.ledger.headroom(scopes, now);
+  // A prompt that writes a cache may be billed above the input price (Anthropic: 1.25×, 2× for 1 h).
+  const inputPrice = promptTokenPrice(model.prices, cacheWriteTtl(exchange.request.body ?? body)) / 1e6;
+  const outputPrice = model.prices.output / 1e6;
+  const asked = body.max_completion_tokens ?? body.max_tokens;
+  const requested = typeof asked === 'number' ? asked : undefined;
+  const choices = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
+  const ceiling = requested ?? model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
+  const ceilingCost = producesOutput ? ceiling * outputPrice * choices : 0;
+
+  let promptTokens = promptTokenBound(exchange.request, body) + hiddenPromptTokens(body, exchange.targets);
+  // The hot path keeps the byte bound. Counting runs the tokenizer over the whole prompt (CPU
+  // in proportion to its size), so it happens only when the byte bound's worst case does not
+  // fit what remains comfortably: a nearly spent budget, or one that requests in flight hold.
+  // The count never raises the bound: the smaller of the two is an upper bound too.
+  if (inputPrice > 0 && !(headroom.usd >= COUNT_BELOW_WORST_CASES * (promptTokens * inputPrice + ceilingCost))) {
+    const counted = countedPromptBound(body, exchange.targets);
+    if (counted !== undefined && counted < promptTokens) promptTokens = counted;
+  }
+  const promptCost = promptTokens * inputPrice;
   // Written so that anything that is not a number refuses (fails closed) rather than admits.
   if (!(headroom.usd > 0 && headroom.usd >= promptCost)) throw refusal(headroom.binding, promptCost, headroom.usd);
 
   let outputCost = 0;
-  const outputPrice = model.prices.output / 1e6;
   if (producesOutput && outputPrice > 0) {
-    const asked = body.max_completion_tokens ?? body.max_tokens;
-    const requested = typeof asked === 'number' ? asked : undefined;
-    const choices = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
-    const ceiling = requested ?? model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
     const affordable = Number.isFinite(headroom.usd)
       ? Math.floor((headroom.usd - promptCost) / (outputPrice * choices))
       : ceiling;
