@@ -138,8 +138,14 @@ export const ERRORS = {
   },
   TG_ERR_PROVIDER_AUTH: {
     ...upstream,
-    message: (provider = '', credential = '') =>
-      `Provider ${provider} rejected the credential "${credential}": an administrator must update it`,
+    message: (provider = '', credential = '', problem = '') =>
+      problem
+        ? `Provider ${provider} cannot be called with the credential "${credential}" (${problem}): an administrator must update it`
+        : `Provider ${provider} rejected the credential "${credential}": an administrator must update it`,
+  },
+  TG_ERR_UNSUPPORTED_BY_PROVIDER: {
+    ...invalid,
+    message: (provider = '', detail = '') => `Provider ${provider} cannot take this request: ${detail}`,
   },
   TG_ERR_PROVIDER_REJECTED: {
     ...invalid,

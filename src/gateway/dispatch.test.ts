@@ -4,6 +4,7 @@ import type { GatewayContext } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import type { Exchange } from './exchange.ts';
 import type { HttpCall } from './providers/adapter.ts';
+import { unsupported } from './providers/shared/refusals.ts';
 import type { Target } from './routing/model-registry.ts';
 import { TargetHealth } from './routing/resilience.ts';
 import { sendUpstream, type UpstreamCall } from './upstream.ts';
@@ -45,15 +46,23 @@ describe('dispatch', () => {
     send.mockReset();
   });
 
-  it("shows an adapter's deliberate refusal, but never an engine error's text", async () => {
+  it("passes an adapter's refusal on as thrown, and never dresses another error up as the caller's", async () => {
     const { ctx, exchange } = setting([target('t0')], { deadlineMs: 1000, timeoutMs: 1000 });
     const refusal = dispatch(ctx, exchange, async () => {
-      throw new Error('tools of type "x" cannot be sent to Gemini');
+      throw unsupported('gemini', 'tools of type "x" cannot be sent to Gemini');
     });
     await expect(refusal).rejects.toMatchObject({
-      code: 'TG_ERR_INVALID_REQUEST',
-      message: 'Invalid request: openai cannot take it: tools of type "x" cannot be sent to Gemini',
+      code: 'TG_ERR_UNSUPPORTED_BY_PROVIDER',
+      status: 400,
+      message: 'Provider gemini cannot take this request: tools of type "x" cannot be sent to Gemini',
     });
+    // A plain Error is no longer taken for a refusal: its text could be anything.
+    const plain = new Error('tools of type "x" cannot be sent to Gemini');
+    await expect(
+      dispatch(ctx, exchange, async () => {
+        throw plain;
+      }),
+    ).rejects.toBe(plain);
     const overflow = new RangeError('Maximum call stack size exceeded');
     const failure = dispatch(ctx, exchange, async () => {
       throw overflow;

@@ -7,16 +7,6 @@ import type { Target } from './routing/model-registry.ts';
 import { attemptOrder, firstAnswer, withHealth, withRetries } from './routing/resilience.ts';
 import { sendUpstream } from './upstream.ts';
 
-/**
- * Whether an error from building a provider's request is an adapter refusing the request on
- * purpose (`throw new Error('tools of type "x" cannot be sent to Gemini')`), whose message is
- * meant for the caller, rather than a failure inside Tollgate (a TypeError, a RangeError such
- * as "Maximum call stack size exceeded"), whose message is not.
- */
-function isRefusal(error: unknown): error is Error {
-  return error instanceof Error && Object.getPrototypeOf(error) === Error.prototype && !('code' in error);
-}
-
 export interface Dispatched {
   response: Dispatcher.ResponseData;
   target: Target;
@@ -46,13 +36,10 @@ export async function dispatch(
   const call = async (target: Target): Promise<Dispatched> => {
     if (signal.aborted) throw new TollgateError('TG_ERR_CLIENT_CLOSED');
     if (remaining() < 1) throw expired();
-    let request: HttpCall;
-    try {
-      request = await build(target);
-    } catch (error) {
-      if (error instanceof TollgateError || !isRefusal(error)) throw error;
-      throw new TollgateError('TG_ERR_INVALID_REQUEST', `${target.provider} cannot take it: ${error.message}`);
-    }
+    // An adapter says no with a TollgateError (providers/shared/refusals.ts): 400 for what its
+    // provider cannot take, 502 for a credential it cannot use. Anything else it throws is a bug,
+    // left to the error handler, which answers a generic 500 without the error's text.
+    const request: HttpCall = await build(target);
     const ownTimeoutMs = target.timeoutMs ?? ctx.upstreamTimeoutMs;
     const timeoutMs = Math.max(1, Math.min(ownTimeoutMs, Math.ceil(remaining())));
     // undici's own timeouts run on a coarse clock (up to a second late); the deadline is held

@@ -1,7 +1,6 @@
-import { TollgateError } from '../../errors.ts';
 import type { ProviderAdapter } from './adapter.ts';
 import { anthropicAdapter } from './anthropic/index.ts';
-import { AzureCredentialError, azureRequest, azureSpec } from './azure/index.ts';
+import { azureAdapter } from './azure/index.ts';
 import { bedrockAdapter } from './bedrock/index.ts';
 import { geminiAdapter } from './gemini/index.ts';
 import { baseUrlEndpoint, openaiFormatAdapter } from './openai/index.ts';
@@ -20,21 +19,6 @@ export function defaultOf(method: AuthMethod, field: string): string {
 function viaBaseUrl(spec: ProviderSpec): ProviderAdapter {
   return openaiFormatAdapter(spec, baseUrlEndpoint(defaultOf(spec.authMethods[0] as AuthMethod, 'baseUrl')));
 }
-
-/** Azure speaks OpenAI's format at its own URLs, with an api-key header or an Entra ID token. */
-const azureAdapter = openaiFormatAdapter(azureSpec, async (credential, kind, upstreamModel) => {
-  try {
-    const { url, headers } = await azureRequest(credential, kind, upstreamModel);
-    return { url, headers };
-  } catch (error) {
-    if (!(error instanceof AzureCredentialError)) throw error;
-    // A token Entra ID will not give is the administrator's problem, like a refused key.
-    if (error.reason === 'misconfigured' || error.reason === 'rejected') {
-      throw new TollgateError('TG_ERR_PROVIDER_AUTH', 'azure', credential.name);
-    }
-    throw new TollgateError('TG_ERR_PROVIDER_UNREACHABLE', 'azure', `Entra ID token: ${error.message}`);
-  }
-});
 
 /** Every provider Tollgate can reach. Adding one is a folder and one entry here. */
 export const ADAPTERS: ReadonlyMap<string, ProviderAdapter> = new Map(

@@ -1,4 +1,4 @@
-import { TollgateError } from '../../../errors.ts';
+import { unsupported } from '../shared/refusals.ts';
 import type { ImageSource } from './wire.ts';
 
 const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*),(.*)$/s;
@@ -10,13 +10,13 @@ const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*),(.*)$/s;
 export function sourceFromUrl(url: string): ImageSource {
   if (/^https?:\/\//i.test(url)) return { type: 'url', url };
   const match = DATA_URL.exec(url);
-  if (!match) throw new TollgateError('TG_ERR_INVALID_REQUEST', 'an image must be an http(s) URL or a data: URL');
+  if (!match) throw unsupported('anthropic', 'an image must be an http(s) URL or a data: URL');
   const mediaType = match[1]!.toLowerCase();
   const base64 = match[2]!.toLowerCase().split(';').includes('base64');
   const data = base64
     ? match[3]!.replace(/\s+/g, '')
     : Buffer.from(decodeURIComponent(match[3]!), 'utf8').toString('base64');
-  if (data === '') throw new TollgateError('TG_ERR_INVALID_REQUEST', 'the image data: URL is empty');
+  if (data === '') throw unsupported('anthropic', 'the image data: URL is empty');
   return { type: 'base64', media_type: mediaType, data };
 }
 

@@ -1,10 +1,10 @@
-import { TollgateError } from '../../../errors.ts';
+import { unsupported } from '../shared/refusals.ts';
 import { sourceFromUrl } from './images.ts';
 import type { AnthropicMessageParam, ContentBlock, ToolResultBlock } from './wire.ts';
 
 type Json = Record<string, unknown>;
 
-const invalid = (detail: string) => new TollgateError('TG_ERR_INVALID_REQUEST', detail);
+const invalid = (detail: string) => unsupported('anthropic', detail);
 
 /** The text of an OpenAI content value: a string, or the text parts of an array. */
 function textOf(content: unknown): string {

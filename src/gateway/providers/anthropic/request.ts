@@ -1,8 +1,8 @@
-import { TollgateError } from '../../../errors.ts';
 import type { ChatRequest, HttpCall } from '../adapter.ts';
+import { requireFields, unsupported } from '../shared/refusals.ts';
 import type { ResolvedCredential } from '../types.ts';
 import { toAnthropicMessages } from './messages.ts';
-import { DEFAULT_BASE_URL } from './spec.ts';
+import { anthropic, DEFAULT_BASE_URL } from './spec.ts';
 import { ANTHROPIC_VERSION } from './wire.ts';
 
 type Json = Record<string, unknown>;
@@ -10,7 +10,7 @@ type Json = Record<string, unknown>;
 /** Anthropic requires `max_tokens`; OpenAI callers often leave it out. */
 export const DEFAULT_MAX_TOKENS = 4096;
 
-const invalid = (detail: string) => new TollgateError('TG_ERR_INVALID_REQUEST', detail);
+const invalid = (detail: string) => unsupported('anthropic', detail);
 
 function tools(list: unknown): Json[] | undefined {
   if (!Array.isArray(list) || list.length === 0) return undefined;
@@ -84,11 +84,13 @@ export function messagesUrl(credential: ResolvedCredential): string {
   return base.endsWith('/v1') ? `${base}/messages` : `${base}/v1/messages`;
 }
 
+/** Anthropic's headers; a credential without its API key is a 502 `TG_ERR_PROVIDER_AUTH`, not a call bound to fail. */
 export function anthropicHeaders(credential: ResolvedCredential): Record<string, string> {
+  requireFields(anthropic, credential);
   return {
     'content-type': 'application/json',
     'anthropic-version': ANTHROPIC_VERSION,
-    'x-api-key': credential.secrets.apiKey ?? '',
+    'x-api-key': credential.secrets.apiKey as string,
   };
 }
 

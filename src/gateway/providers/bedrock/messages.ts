@@ -1,3 +1,4 @@
+import { unsupported } from '../shared/refusals.ts';
 import { imageBlock } from './images.ts';
 import type { ContentBlock, ConverseMessage } from './wire.ts';
 
@@ -30,7 +31,7 @@ export function conversation(messages: Json[]): Conversation {
     } else if (role === 'tool') {
       append(turns, 'user', [toolResult(message)]);
     } else {
-      throw new Error(`AWS Bedrock does not support messages with role "${String(role)}"`);
+      throw unsupported('bedrock', `AWS Bedrock does not support messages with role "${String(role)}"`);
     }
   }
   return { system, messages: turns };
@@ -47,9 +48,10 @@ function append(turns: ConverseMessage[], role: ConverseMessage['role'], content
 function texts(content: unknown, role: string): string[] {
   if (content === null || content === undefined) return [];
   if (typeof content === 'string') return isBlank(content) ? [] : [content];
-  if (!Array.isArray(content)) throw new Error(`The content of a ${role} message must be a string or an array`);
+  if (!Array.isArray(content))
+    throw unsupported('bedrock', `The content of a ${role} message must be a string or an array`);
   return content.flatMap((part: Json) => {
-    if (part?.type !== 'text') throw new Error(`A ${role} message may only contain text parts`);
+    if (part?.type !== 'text') throw unsupported('bedrock', `A ${role} message may only contain text parts`);
     const text = String(part.text ?? '');
     return isBlank(text) ? [] : [text];
   });
@@ -65,10 +67,10 @@ function userContent(content: unknown): ContentBlock[] {
     if (part?.type === 'image_url') {
       const image = part.image_url as { url?: unknown } | string | undefined;
       const url = typeof image === 'string' ? image : image?.url;
-      if (typeof url !== 'string') throw new Error('An image_url part needs a url');
+      if (typeof url !== 'string') throw unsupported('bedrock', 'An image_url part needs a url');
       return [imageBlock(url)];
     }
-    throw new Error(`AWS Bedrock does not support "${String(part?.type)}" content parts`);
+    throw unsupported('bedrock', `AWS Bedrock does not support "${String(part?.type)}" content parts`);
   });
 }
 
@@ -100,13 +102,14 @@ function toolInput(args: unknown, id: string): unknown {
   try {
     return JSON.parse(args);
   } catch {
-    throw new Error(`The arguments of tool call "${id}" are not valid JSON`);
+    throw unsupported('bedrock', `The arguments of tool call "${id}" are not valid JSON`);
   }
 }
 
 function toolResult(message: Json): ContentBlock {
   const toolUseId = message.tool_call_id;
-  if (typeof toolUseId !== 'string' || toolUseId === '') throw new Error('A tool message needs a tool_call_id');
+  if (typeof toolUseId !== 'string' || toolUseId === '')
+    throw unsupported('bedrock', 'A tool message needs a tool_call_id');
   return { toolResult: { toolUseId, content: texts(message.content, 'tool').map((text) => ({ text })) } };
 }
 

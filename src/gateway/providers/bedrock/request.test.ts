@@ -304,11 +304,13 @@ describe('Bedrock chat request', () => {
 
   it('names what a credential is missing', async () => {
     const incomplete = credential({ region: '' }, { secretAccessKey: '' });
-    await expect(chatRequest(chat([{ role: 'user', content: 'Hi' }]), incomplete, false)).rejects.toThrow(
-      'The AWS Bedrock credential "aws-prod" has no secretAccessKey, region',
-    );
+    await expect(chatRequest(chat([{ role: 'user', content: 'Hi' }]), incomplete, false)).rejects.toMatchObject({
+      code: 'TG_ERR_PROVIDER_AUTH',
+      status: 502,
+      message: expect.stringContaining('"aws-prod" (no secretAccessKey, region)'),
+    });
     await expect(
       chatRequest(chat([{ role: 'user', content: 'Hi' }]), credential({ region: 'evil.example.com/#' }), false),
-    ).rejects.toThrow(/invalid region/);
+    ).rejects.toMatchObject({ code: 'TG_ERR_PROVIDER_AUTH', message: expect.stringMatching(/invalid region/) });
   });
 });

@@ -1,4 +1,5 @@
 import type { ChatRequest, HttpCall } from '../adapter.ts';
+import { unsupported } from '../shared/refusals.ts';
 import type { ResolvedCredential } from '../types.ts';
 import { conversation } from './messages.ts';
 import { awsKeys, signedHeaders } from './sign.ts';
@@ -38,7 +39,7 @@ export function converseUrl(baseUrl: string, model: string, stream: boolean): st
 /** OpenAI Chat Completions body → Converse request body. */
 export function toBedrockRequest(body: ChatRequest): ConverseRequest {
   if (typeof body.n === 'number' && body.n > 1)
-    throw new Error('AWS Bedrock returns one choice per request; n must be 1');
+    throw unsupported('bedrock', 'AWS Bedrock returns one choice per request; n must be 1');
   const { system, messages } = conversation(body.messages);
   const request: ConverseRequest = { messages };
   if (system.length > 0) request.system = system;

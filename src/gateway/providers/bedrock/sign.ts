@@ -1,5 +1,6 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
+import { misconfigured } from '../shared/refusals.ts';
 import type { ResolvedCredential } from '../types.ts';
 
 /** Bedrock's SigV4 signing name (the runtime endpoint signs as "bedrock", not "bedrock-runtime"). */
@@ -12,7 +13,7 @@ export interface AwsKeys {
   region: string;
 }
 
-/** The AWS keys and region of a Bedrock credential, or a clear error naming what is missing. */
+/** The AWS keys and region of a Bedrock credential, or a 502 `TG_ERR_PROVIDER_AUTH` naming what is missing. */
 export function awsKeys(credential: ResolvedCredential): AwsKeys {
   const { accessKeyId, secretAccessKey, sessionToken } = credential.secrets;
   const region = credential.settings.region;
@@ -20,11 +21,11 @@ export function awsKeys(credential: ResolvedCredential): AwsKeys {
     Boolean,
   );
   if (missing.length > 0) {
-    throw new Error(`The AWS Bedrock credential "${credential.name}" has no ${missing.join(', ')}`);
+    throw misconfigured(credential, `no ${missing.join(', ')}`);
   }
   // The region names the host: refuse anything that could point the call elsewhere.
   if (!/^[a-z0-9-]+$/.test(region!)) {
-    throw new Error(`The AWS Bedrock credential "${credential.name}" has an invalid region "${region}"`);
+    throw misconfigured(credential, 'an invalid region');
   }
   return { accessKeyId: accessKeyId!, secretAccessKey: secretAccessKey!, region: region!, sessionToken };
 }

@@ -1,3 +1,4 @@
+import { unsupported } from '../shared/refusals.ts';
 import type { ConverseMessage, ToolChoice, ToolConfig } from './wire.ts';
 
 type Json = Record<string, unknown>;
@@ -20,9 +21,10 @@ export function toolConfig(body: Json, messages: ConverseMessage[]): ToolConfig 
 }
 
 function toolSpec(tool: Json): ToolConfig['tools'][number] {
-  if (tool.type !== 'function') throw new Error(`AWS Bedrock does not support tools of type "${String(tool.type)}"`);
+  if (tool.type !== 'function')
+    throw unsupported('bedrock', `AWS Bedrock does not support tools of type "${String(tool.type)}"`);
   const fn = (tool.function ?? {}) as { name?: unknown; description?: unknown; parameters?: unknown };
-  if (typeof fn.name !== 'string' || fn.name === '') throw new Error('Every tool needs a function name');
+  if (typeof fn.name !== 'string' || fn.name === '') throw unsupported('bedrock', 'Every tool needs a function name');
   const spec: ToolConfig['tools'][number]['toolSpec'] = {
     name: fn.name,
     inputSchema: { json: fn.parameters ?? { type: 'object', properties: {} } },

@@ -1,3 +1,4 @@
+import { unsupported } from '../shared/refusals.ts';
 import type { GeminiPart } from './wire.ts';
 
 /**
@@ -51,7 +52,7 @@ function mediaPart(url: string, fallbackMime: string): GeminiPart {
   const inline = parseDataUrl(url);
   if (inline) return { inlineData: inline };
   if (!/^https?:\/\//i.test(url)) {
-    throw new Error('an image_url must be a data: URL or an http(s) URL');
+    throw unsupported('gemini', 'an image_url must be a data: URL or an http(s) URL');
   }
   return { fileData: { mimeType: guessMimeType(url, fallbackMime), fileUri: url } };
 }
@@ -66,7 +67,7 @@ function partOf(part: OpenAIPart): GeminiPart | undefined {
     case 'image_url': {
       const image = part.image_url as { url?: unknown } | string | undefined;
       const url = typeof image === 'string' ? image : image?.url;
-      if (typeof url !== 'string') throw new Error('an image_url part needs a url');
+      if (typeof url !== 'string') throw unsupported('gemini', 'an image_url part needs a url');
       return mediaPart(url, 'image/jpeg');
     }
     case 'input_audio': {
@@ -81,10 +82,10 @@ function partOf(part: OpenAIPart): GeminiPart | undefined {
         const mimeType = guessMimeType(String(file.filename ?? ''), 'application/pdf');
         return { inlineData: inline ?? { mimeType, data: file.file_data } };
       }
-      throw new Error('file parts must carry file_data: OpenAI file ids cannot be sent to Gemini');
+      throw unsupported('gemini', 'file parts must carry file_data: OpenAI file ids cannot be sent to Gemini');
     }
     default:
-      throw new Error(`content parts of type "${String(part.type)}" cannot be sent to Gemini`);
+      throw unsupported('gemini', `content parts of type "${String(part.type)}" cannot be sent to Gemini`);
   }
 }
 
@@ -92,7 +93,7 @@ function partOf(part: OpenAIPart): GeminiPart | undefined {
 export function contentParts(content: unknown): GeminiPart[] {
   if (content === null || content === undefined) return [];
   if (typeof content === 'string') return content === '' ? [] : [{ text: content }];
-  if (!Array.isArray(content)) throw new Error('message content must be a string or an array of parts');
+  if (!Array.isArray(content)) throw unsupported('gemini', 'message content must be a string or an array of parts');
   const parts: GeminiPart[] = [];
   for (const part of content as OpenAIPart[]) {
     const translated = partOf(part);

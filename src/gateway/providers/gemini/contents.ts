@@ -1,3 +1,4 @@
+import { unsupported } from '../shared/refusals.ts';
 import { contentParts, contentText } from './content-parts.ts';
 import { SKIP_SIGNATURE, thoughtSignatureOf } from './tool-call-id.ts';
 import type { GeminiContent, GeminiPart } from './wire.ts';
@@ -17,10 +18,10 @@ function argsOf(raw: unknown): Record<string, unknown> {
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new Error('tool call arguments must be a JSON object');
+    throw unsupported('gemini', 'tool call arguments must be a JSON object');
   }
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new Error('tool call arguments must be a JSON object');
+    throw unsupported('gemini', 'tool call arguments must be a JSON object');
   }
   return parsed as Record<string, unknown>;
 }
@@ -53,7 +54,7 @@ function assistantParts(message: Message, names: Map<string, string>): GeminiPar
   if (legacy) calls.push({ function: legacy });
   for (const call of calls) {
     const name = String(call.function?.name ?? '');
-    if (name === '') throw new Error('an assistant tool call needs a function name');
+    if (name === '') throw unsupported('gemini', 'an assistant tool call needs a function name');
     if (typeof call.id === 'string') names.set(call.id, name);
     const part: GeminiPart = { functionCall: { name, args: argsOf(call.function?.arguments) } };
     const signature = signatureOf(call);
@@ -67,7 +68,7 @@ function toolResultPart(message: Message, names: Map<string, string>): GeminiPar
   const id = message.tool_call_id;
   const name =
     (typeof id === 'string' ? names.get(id) : undefined) ?? (typeof message.name === 'string' ? message.name : '');
-  if (name === '') throw new Error(`a tool message refers to an unknown tool_call_id "${String(id)}"`);
+  if (name === '') throw unsupported('gemini', `a tool message refers to an unknown tool_call_id "${String(id)}"`);
   return { functionResponse: { name, response: functionResponseOf(message.content) } };
 }
 
@@ -116,10 +117,11 @@ export function toContents(messages: Message[]): { contents: GeminiContent[]; sy
     else if (role === 'assistant') content = { role: 'model', parts: assistantParts(message, names) };
     else if (role === 'tool' || role === 'function')
       content = { role: 'user', parts: [toolResultPart(message, names)] };
-    else throw new Error(`messages with role "${String(role)}" cannot be sent to Gemini`);
+    else throw unsupported('gemini', `messages with role "${String(role)}" cannot be sent to Gemini`);
     if (content.parts.length > 0) contents.push(content);
   }
-  if (contents.length === 0) throw new Error('Gemini needs at least one user or assistant message with content');
+  if (contents.length === 0)
+    throw unsupported('gemini', 'Gemini needs at least one user or assistant message with content');
   const merged = mergeSameRole(contents);
   signFirstFunctionCalls(merged);
   return system.length > 0 ? { contents: merged, systemInstruction: { parts: system } } : { contents: merged };

@@ -1,5 +1,6 @@
 import type { Usage } from '../../metering/cost.ts';
 import type { HttpCall, TranslatedResponse } from '../adapter.ts';
+import { unsupported } from '../shared/refusals.ts';
 import type { ResolvedCredential } from '../types.ts';
 import { geminiEndpoint, modelResource } from './endpoint.ts';
 import { parseGemini } from './response.ts';
@@ -12,7 +13,7 @@ export function embeddingInputs(body: Body): string[] {
   const input = body.input;
   if (typeof input === 'string') return [input];
   if (Array.isArray(input) && input.every((item) => typeof item === 'string')) return input as string[];
-  throw new Error('Gemini embeds text only: "input" must be a string or an array of strings');
+  throw unsupported('gemini', 'Gemini embeds text only: "input" must be a string or an array of strings');
 }
 
 /** OpenAI embeddings body → one `batchEmbedContents` call, one request per input, in order. */

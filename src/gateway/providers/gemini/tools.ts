@@ -1,3 +1,4 @@
+import { unsupported } from '../shared/refusals.ts';
 import type { GeminiFunctionDeclaration, GeminiToolConfig, GenerateContentRequest } from './wire.ts';
 
 interface OpenAITool {
@@ -15,10 +16,10 @@ export function toFunctionDeclarations(tools: unknown): GenerateContentRequest['
   if (!Array.isArray(tools) || tools.length === 0) return undefined;
   const declarations: GeminiFunctionDeclaration[] = (tools as OpenAITool[]).map((tool) => {
     if (tool.type !== undefined && tool.type !== 'function') {
-      throw new Error(`tools of type "${String(tool.type)}" cannot be sent to Gemini`);
+      throw unsupported('gemini', `tools of type "${String(tool.type)}" cannot be sent to Gemini`);
     }
     const name = tool.function?.name;
-    if (typeof name !== 'string' || name === '') throw new Error('every tool needs a function name');
+    if (typeof name !== 'string' || name === '') throw unsupported('gemini', 'every tool needs a function name');
     const declaration: GeminiFunctionDeclaration = { name };
     if (typeof tool.function?.description === 'string') declaration.description = tool.function.description;
     if (tool.function?.parameters !== undefined) declaration.parametersJsonSchema = tool.function.parameters;
@@ -40,5 +41,8 @@ export function toToolConfig(choice: unknown): GeminiToolConfig | undefined {
   if (typeof name === 'string' && name !== '') {
     return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [name] } };
   }
-  throw new Error('tool_choice must be "auto", "none", "required" or {"type":"function","function":{"name":…}}');
+  throw unsupported(
+    'gemini',
+    'tool_choice must be "auto", "none", "required" or {"type":"function","function":{"name":…}}',
+  );
 }
