@@ -36,6 +36,17 @@ describe('in-memory spend ledger', () => {
     expect(ledger.read(key, T0)).toMatchObject({ allTimeSpent: 0.5, reserved: 0 });
   });
 
+  it('shows a scope’s counters by id without loading or changing anything', async () => {
+    const ledger = new InMemorySpendLedger();
+    const key = scope('key:k', { allTimeUsd: 10 }, { allTime: 1, since: 0 });
+    expect(ledger.peek('key:k')).toBeUndefined();
+    await ledger.prepare([key], T0);
+    const held = ledger.reserve([key], 2, T0);
+    expect(ledger.peek('key:k')).toEqual({ allTimeSpent: 1, periodSpent: 0, reserved: 2 });
+    ledger.settle(held!, 0.25, T0);
+    expect(ledger.peek('key:k')).toEqual({ allTimeSpent: 1.25, periodSpent: 0.25, reserved: 0 });
+  });
+
   it('starts each recurring window empty, and reports when it resets', async () => {
     const ledger = new InMemorySpendLedger();
     const key = scope('key', { recurring: { usd: 1, count: 1, unit: 'hour', startedAt: new Date(T0).toISOString() } });

@@ -60,6 +60,21 @@ export interface SpendLedger {
   settle(reservation: Reservation, actual: number, now: number): void;
   release(reservation: Reservation): void;
   read(scope: LimitedScope, now: number): PeriodReading;
+  /**
+   * The counters of a scope by id, as they stand (no window roll-over, no loading): undefined
+   * for a scope not loaded yet. Read-only; for checks such as "spent equals the settled records,
+   * and nothing is held at rest".
+   */
+  peek(scopeId: string): LedgerCounters | undefined;
+}
+
+/** What the ledger holds for one scope. */
+export interface LedgerCounters {
+  allTimeSpent: number;
+  /** Spent in the current window; meaningful only for a recurring limit. */
+  periodSpent: number;
+  /** Held by requests in flight. */
+  reserved: number;
 }
 
 interface Counter {
@@ -227,6 +242,13 @@ export class InMemorySpendLedger implements SpendLedger {
       const counter = this.#counters.get(scope.id);
       if (counter) counter.reserved -= reservation.amount;
     }
+  }
+
+  peek(scopeId: string): LedgerCounters | undefined {
+    const counter = this.#counters.get(scopeId);
+    return counter
+      ? { allTimeSpent: counter.allTimeSpent, periodSpent: counter.periodSpent, reserved: counter.reserved }
+      : undefined;
   }
 
   read(scope: LimitedScope, now: number): PeriodReading {
