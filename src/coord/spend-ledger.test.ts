@@ -47,6 +47,19 @@ describe('in-memory spend ledger', () => {
     expect(ledger.peek('key:k')).toEqual({ allTimeSpent: 1.25, periodSpent: 0.25, reserved: 0 });
   });
 
+  it('holds exactly nothing once every reservation is closed, whatever the float residue', async () => {
+    const ledger = new InMemorySpendLedger();
+    const key = scope('key:r', { allTimeUsd: 10 });
+    await ledger.prepare([key], T0);
+    const held = [0.1, 0.2, 0.000127, 0.3].map((amount) => ledger.reserve([key], amount, T0) as Reservation);
+    ledger.release(held[0] as Reservation);
+    ledger.settle(held[2] as Reservation, 0.00012, T0);
+    ledger.release(held[1] as Reservation);
+    expect(ledger.peek('key:r')?.reserved).toBeCloseTo(0.3, 15);
+    ledger.release(held[3] as Reservation);
+    expect(ledger.peek('key:r')?.reserved).toBe(0);
+  });
+
   it('starts each recurring window empty, and reports when it resets', async () => {
     const ledger = new InMemorySpendLedger();
     const key = scope('key', { recurring: { usd: 1, count: 1, unit: 'hour', startedAt: new Date(T0).toISOString() } });

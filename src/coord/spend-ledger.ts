@@ -81,6 +81,12 @@ interface Counter {
   version: string;
   allTimeSpent: number;
   reserved: number;
+  /**
+   * Reservations open on this counter. When the last one closes, `reserved` is set to exactly
+   * 0: subtracting the amounts added leaves float residue (1e-19), which would otherwise never
+   * let a changed limit reload (see prepare) and make "nothing held at rest" untrue.
+   */
+  open: number;
   /** The recurring configuration these period figures belong to. */
   recurringKey: string | null;
   periodStart: number | null;
@@ -116,6 +122,12 @@ const roomOf = (room: number) => (Number.isNaN(room) ? 0 : room);
 const recurringKey = (limit: SpendLimit) =>
   limit.recurring ? `${limit.recurring.count}:${limit.recurring.unit}:${limit.recurring.startedAt}` : null;
 
+/** Takes a closed reservation's amount off a counter; the last one leaves exactly 0 held. */
+function close(counter: Counter, amount: number): void {
+  counter.open -= 1;
+  counter.reserved = counter.open > 0 ? counter.reserved - amount : 0;
+}
+
 /** One process's counters. Exact for one instance; several instances need a shared ledger. */
 export class InMemorySpendLedger implements SpendLedger {
   readonly #counters = new Map<string, Counter>();
@@ -149,6 +161,7 @@ export class InMemorySpendLedger implements SpendLedger {
       version: scope.version,
       allTimeSpent: spent.allTime,
       reserved: 0,
+      open: 0,
       recurringKey: recurringKey(scope.limit),
       periodStart: window?.start ?? null,
       periodEnd: window?.end ?? null,
@@ -221,7 +234,11 @@ export class InMemorySpendLedger implements SpendLedger {
   reserve(scopes: LimitedScope[], amount: number, now: number): Reservation | undefined {
     assertAmount(amount, 'a reservation');
     if (!(this.headroom(scopes, now).usd >= amount)) return undefined;
-    for (const scope of scopes) this.#counter(scope, now).reserved += amount;
+    for (const scope of scopes) {
+      const counter = this.#counter(scope, now);
+      counter.reserved += amount;
+      counter.open += 1;
+    }
     return { scopes, amount };
   }
 
@@ -230,7 +247,7 @@ export class InMemorySpendLedger implements SpendLedger {
     assertAmount(actual, 'a settled cost');
     for (const scope of reservation.scopes) {
       const counter = this.#counter(scope, now);
-      counter.reserved -= reservation.amount;
+      close(counter, reservation.amount);
       counter.allTimeSpent += actual;
       counter.periodSpent += actual;
     }
@@ -240,7 +257,7 @@ export class InMemorySpendLedger implements SpendLedger {
     assertAmount(reservation.amount, 'a reservation');
     for (const scope of reservation.scopes) {
       const counter = this.#counters.get(scope.id);
-      if (counter) counter.reserved -= reservation.amount;
+      if (counter) close(counter, reservation.amount);
     }
   }
 
