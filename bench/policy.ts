@@ -13,4 +13,4 @@ export const BENCH_RULES = {
 
 export const BENCH_SPEND_LIMIT = { allTimeUsd: 1_000_000_000, recurring: { usd: 1_000_000_000, window: '30d' } };
 
-export const BENCH_RATE_LIMITS = { rpm: 1_000_000_000, tpm: 1_000_000_000_000, maxParallel: 100_000 };
+export const BENCH_RATE_LIMITS = { rpm: 1_000_000_000, tpm: 1_000_000_000, maxParallel: 100_000 };
