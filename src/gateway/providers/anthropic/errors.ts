@@ -1,3 +1,5 @@
+import { errorBodyMessage } from '../shared/error-body.ts';
+
 /** An `error` event in the middle of an Anthropic stream (e.g. `overloaded_error`). */
 export class AnthropicStreamError extends Error {
   override readonly name = 'AnthropicStreamError';
@@ -13,18 +15,7 @@ export class AnthropicStreamError extends Error {
  * The provider's message from an Anthropic error body,
  * `{"type":"error","error":{"type":"…","message":"…"}}`; undefined if it is not one.
  */
-export function errorMessage(payload: Uint8Array | string): string | undefined {
-  try {
-    const text = typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8');
-    const parsed = JSON.parse(text) as { error?: { message?: unknown } | string; message?: unknown };
-    if (typeof parsed.error === 'string') return parsed.error;
-    if (typeof parsed.error?.message === 'string') return parsed.error.message;
-    if (typeof parsed.message === 'string') return parsed.message;
-  } catch {
-    // Not JSON (a proxy's HTML page, say): no message to pass on.
-  }
-  return undefined;
-}
+export const errorMessage: (payload: Uint8Array | string) => string | undefined = errorBodyMessage;
 
 const ERROR_TYPES: Record<number, string> = {
   400: 'invalid_request_error',

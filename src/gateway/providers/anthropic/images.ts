@@ -1,23 +1,17 @@
+import { isHttpUrl, parseDataUrl } from '../shared/data-url.ts';
 import { unsupported } from '../shared/refusals.ts';
 import type { ImageSource } from './wire.ts';
-
-const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*),(.*)$/s;
 
 /**
  * An OpenAI `image_url` (or `file_data`) URL → an Anthropic source: a `data:` URL becomes a
  * base64 source, an http(s) link a `url` source that Anthropic fetches itself.
  */
 export function sourceFromUrl(url: string): ImageSource {
-  if (/^https?:\/\//i.test(url)) return { type: 'url', url };
-  const match = DATA_URL.exec(url);
-  if (!match) throw unsupported('anthropic', 'an image must be an http(s) URL or a data: URL');
-  const mediaType = match[1]!.toLowerCase();
-  const base64 = match[2]!.toLowerCase().split(';').includes('base64');
-  const data = base64
-    ? match[3]!.replace(/\s+/g, '')
-    : Buffer.from(decodeURIComponent(match[3]!), 'utf8').toString('base64');
-  if (data === '') throw unsupported('anthropic', 'the image data: URL is empty');
-  return { type: 'base64', media_type: mediaType, data };
+  if (isHttpUrl(url)) return { type: 'url', url };
+  const parsed = parseDataUrl(url);
+  if (!parsed) throw unsupported('anthropic', 'an image must be an http(s) URL or a data: URL');
+  if (parsed.data === '') throw unsupported('anthropic', 'the image data: URL is empty');
+  return { type: 'base64', media_type: parsed.mediaType, data: parsed.data };
 }
 
 /** An Anthropic source → the URL OpenAI's `image_url` takes (a `data:` URL for base64). */

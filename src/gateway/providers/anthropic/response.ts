@@ -1,5 +1,6 @@
 import { TollgateError } from '../../../errors.ts';
 import type { TranslatedResponse } from '../adapter.ts';
+import { assistantMessage, functionCall, parseAnswer } from '../shared/answer.ts';
 import { openaiFinishReason } from './stop-reasons.ts';
 import { openaiUsage, usageFromAnthropic } from './usage.ts';
 import type { AnthropicMessage } from './wire.ts';
@@ -20,17 +21,11 @@ export function toChatCompletion(message: AnthropicMessage, model: string): Tran
     if (block.type === 'text' && typeof block.text === 'string') text += block.text;
     else if (block.type === 'thinking' && typeof block.thinking === 'string') reasoning += block.thinking;
     else if (block.type === 'tool_use') {
-      toolCalls.push({
-        id: block.id,
-        type: 'function',
-        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
-      });
+      toolCalls.push(functionCall(block.id, block.name, block.input));
     }
   }
   const usage = usageFromAnthropic(message.usage);
-  const reply: Json = { role: 'assistant', content: text === '' && toolCalls.length > 0 ? null : text, refusal: null };
-  if (toolCalls.length > 0) reply.tool_calls = toolCalls;
-  if (reasoning !== '') reply.reasoning_content = reasoning;
+  const reply = assistantMessage(text, toolCalls, reasoning);
   const body: Json = {
     id: message.id,
     object: 'chat.completion',
@@ -44,13 +39,8 @@ export function toChatCompletion(message: AnthropicMessage, model: string): Tran
 
 /** The bytes of a non-streaming answer → OpenAI format. */
 export function chatResponse(payload: Uint8Array, model: string): TranslatedResponse {
-  let message: AnthropicMessage;
-  try {
-    message = JSON.parse(Buffer.from(payload).toString('utf8')) as AnthropicMessage;
-  } catch {
-    throw new TollgateError('TG_ERR_PROVIDER_ERROR', 'anthropic', '200 with a body that is not JSON');
-  }
-  if (message?.type !== 'message') {
+  const message = parseAnswer<AnthropicMessage>(payload, 'anthropic');
+  if (message.type !== 'message') {
     throw new TollgateError('TG_ERR_PROVIDER_ERROR', 'anthropic', '200 with a body that is not a message');
   }
   return toChatCompletion(message, model);

@@ -1,35 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import type { TranslatedResponse } from '../adapter.ts';
+import { assistantMessage, completionId, functionCall, parseAnswer } from '../shared/answer.ts';
 import { finishReason } from './finish-reason.ts';
 import { openaiUsage, usageOf } from './usage.ts';
 import type { ConverseResponse } from './wire.ts';
 
 /** A Converse response → OpenAI `chat.completion`. Bedrock sends no response id: one is made. */
 export function chatResponse(payload: Uint8Array, model: string): TranslatedResponse {
-  const response = parse(payload);
+  const response = parseAnswer<ConverseResponse>(payload, 'bedrock');
   const blocks = response.output?.message?.content ?? [];
   const text = blocks.flatMap((block) => (typeof block.text === 'string' ? [block.text] : [])).join('');
   const toolCalls = blocks.flatMap((block) =>
-    block.toolUse
-      ? [
-          {
-            id: block.toolUse.toolUseId,
-            type: 'function',
-            function: { name: block.toolUse.name, arguments: JSON.stringify(block.toolUse.input ?? {}) },
-          },
-        ]
-      : [],
+    block.toolUse ? [functionCall(block.toolUse.toolUseId, block.toolUse.name, block.toolUse.input)] : [],
   );
-  const message: Record<string, unknown> = {
-    role: 'assistant',
-    content: text === '' && toolCalls.length > 0 ? null : text,
-    refusal: null,
-  };
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  const message = assistantMessage(text, toolCalls);
   const usage = usageOf(response.usage);
   return {
     body: {
-      id: chatCompletionId(),
+      id: completionId(),
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model,
@@ -38,19 +25,4 @@ export function chatResponse(payload: Uint8Array, model: string): TranslatedResp
     },
     usage,
   };
-}
-
-export function chatCompletionId(): string {
-  return `chatcmpl-${randomUUID().replaceAll('-', '')}`;
-}
-
-function parse(payload: Uint8Array): ConverseResponse {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder().decode(payload));
-  } catch {
-    throw new Error('AWS Bedrock answered with a body that is not JSON');
-  }
-  if (!parsed || typeof parsed !== 'object') throw new Error('AWS Bedrock answered with an unexpected body');
-  return parsed as ConverseResponse;
 }

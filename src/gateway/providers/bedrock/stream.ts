@@ -1,8 +1,8 @@
 import type { Usage } from '../../metering/cost.ts';
 import type { ChunkDecoder, OpenAIObject } from '../adapter.ts';
+import { completionId } from '../shared/answer.ts';
 import { EventStreamSplitter, headerString, type Message } from './event-stream.ts';
 import { finishReason } from './finish-reason.ts';
-import { chatCompletionId } from './response.ts';
 import { openaiUsage, usageOf } from './usage.ts';
 import type { TokenUsage } from './wire.ts';
 
@@ -40,7 +40,7 @@ interface StreamEvent {
  */
 class ConverseStreamDecoder implements ChunkDecoder {
   readonly #splitter = new EventStreamSplitter();
-  readonly #id = chatCompletionId();
+  readonly #id = completionId();
   readonly #created = Math.floor(Date.now() / 1000);
   readonly #model: string;
   /** Content block index → index among the OpenAI tool calls. */

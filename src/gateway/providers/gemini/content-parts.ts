@@ -1,3 +1,4 @@
+import { isHttpUrl, parseDataUrl } from '../shared/data-url.ts';
 import { unsupported } from '../shared/refusals.ts';
 import type { GeminiPart } from './wire.ts';
 
@@ -27,14 +28,10 @@ const MIME_BY_EXTENSION: Record<string, string> = {
   mp4: 'video/mp4',
 };
 
-/** `data:[<mime>][;base64],<data>` → inline data, base64-encoded as Gemini wants it. */
-export function parseDataUrl(url: string): { mimeType: string; data: string } | undefined {
-  const match = /^data:([^;,]*)((?:;[^;,]*)*),(.*)$/s.exec(url);
-  if (!match) return undefined;
-  const mimeType = match[1] || 'text/plain';
-  const base64 = (match[2] ?? '').split(';').includes('base64');
-  const payload = match[3] ?? '';
-  return { mimeType, data: base64 ? payload : Buffer.from(decodeURIComponent(payload)).toString('base64') };
+/** A `data:` URL → Gemini's inline data, base64-encoded as Gemini wants it. */
+function inlineData(url: string): { mimeType: string; data: string } | undefined {
+  const parsed = parseDataUrl(url);
+  return parsed && { mimeType: parsed.mediaType, data: parsed.data };
 }
 
 export function guessMimeType(url: string, fallback: string): string {
@@ -49,9 +46,9 @@ export function guessMimeType(url: string, fallback: string): string {
 }
 
 function mediaPart(url: string, fallbackMime: string): GeminiPart {
-  const inline = parseDataUrl(url);
+  const inline = inlineData(url);
   if (inline) return { inlineData: inline };
-  if (!/^https?:\/\//i.test(url)) {
+  if (!isHttpUrl(url)) {
     throw unsupported('gemini', 'an image_url must be a data: URL or an http(s) URL');
   }
   return { fileData: { mimeType: guessMimeType(url, fallbackMime), fileUri: url } };
@@ -78,7 +75,7 @@ function partOf(part: OpenAIPart): GeminiPart | undefined {
     case 'file': {
       const file = (part.file ?? {}) as { file_data?: unknown; file_id?: unknown; filename?: unknown };
       if (typeof file.file_data === 'string') {
-        const inline = parseDataUrl(file.file_data);
+        const inline = inlineData(file.file_data);
         const mimeType = guessMimeType(String(file.filename ?? ''), 'application/pdf');
         return { inlineData: inline ?? { mimeType, data: file.file_data } };
       }

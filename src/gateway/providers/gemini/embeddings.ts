@@ -1,9 +1,9 @@
 import type { Usage } from '../../metering/cost.ts';
 import type { HttpCall, TranslatedResponse } from '../adapter.ts';
+import { parseAnswer } from '../shared/answer.ts';
 import { unsupported } from '../shared/refusals.ts';
 import type { ResolvedCredential } from '../types.ts';
 import { geminiEndpoint, modelResource } from './endpoint.ts';
-import { parseGemini } from './response.ts';
 import type { UsageMetadata } from './wire.ts';
 
 type Body = Record<string, unknown>;
@@ -57,7 +57,10 @@ function embeddingUsage(metadata: UsageMetadata | undefined, request: Body | und
  * otherwise, and cannot read plain arrays when they did) and gives the usage estimate.
  */
 export function embeddingsResponse(payload: Uint8Array, model: string, request?: Body): TranslatedResponse {
-  const response = parseGemini<{ embeddings?: Array<{ values?: number[] }>; usageMetadata?: UsageMetadata }>(payload);
+  const response = parseAnswer<{ embeddings?: Array<{ values?: number[] }>; usageMetadata?: UsageMetadata }>(
+    payload,
+    'gemini',
+  );
   const base64 = request?.encoding_format === 'base64';
   const data = (response.embeddings ?? []).map((embedding, index) => {
     const values = embedding.values ?? [];

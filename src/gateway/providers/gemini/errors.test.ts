@@ -17,7 +17,9 @@ describe('errorMessage', () => {
   it('reads the array-wrapped envelope of a non-SSE stream, and gives up on anything else', () => {
     expect(errorMessage(bytes([overloaded]))).toBe('The model is overloaded. Please try again later.');
     expect(errorMessage(bytes('<html>502 Bad Gateway</html>'))).toBeUndefined();
-    expect(errorMessage(bytes({ error: 'flat' }))).toBeUndefined();
+    expect(errorMessage(bytes({ error: { code: 500 } }))).toBeUndefined();
+    // Read as every provider's error body is (providers/shared/error-body.ts).
+    expect(errorMessage(bytes({ error: 'flat' }))).toBe('flat');
   });
 });
 

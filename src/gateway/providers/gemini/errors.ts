@@ -1,3 +1,4 @@
+import { errorBodyMessage } from '../shared/error-body.ts';
 import type { GeminiError } from './wire.ts';
 
 function parseError(payload: Uint8Array): GeminiError['error'] | undefined {
@@ -12,10 +13,7 @@ function parseError(payload: Uint8Array): GeminiError['error'] | undefined {
 }
 
 /** Google's own message from an error body (`{"error": {"code", "message", "status"}}`). */
-export function errorMessage(payload: Uint8Array): string | undefined {
-  const message = parseError(payload)?.message;
-  return typeof message === 'string' && message !== '' ? message : undefined;
-}
+export const errorMessage: (payload: Uint8Array) => string | undefined = errorBodyMessage;
 
 /**
  * Whether an error response means the credential is bad rather than the request. Google answers a

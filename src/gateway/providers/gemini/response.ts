@@ -1,22 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { TollgateError } from '../../../errors.ts';
 import type { OpenAIObject, TranslatedResponse } from '../adapter.ts';
+import { assistantMessage, completionId, functionCall, parseAnswer } from '../shared/answer.ts';
 import { finishReasonOf } from './finish-reason.ts';
 import { newToolCallId } from './tool-call-id.ts';
 import { openaiUsageOf, usageOf } from './usage.ts';
 import type { GeminiCandidate, GeminiPart, GenerateContentResponse } from './wire.ts';
 
-export function parseGemini<T>(payload: Uint8Array): T {
-  try {
-    return JSON.parse(Buffer.from(payload).toString('utf8')) as T;
-  } catch {
-    throw new TollgateError('TG_ERR_PROVIDER_ERROR', 'gemini', '200 with a body that is not JSON');
-  }
-}
-
 /** `chatcmpl-` + Gemini's response id, or a fresh one when Gemini sent none. */
-export function completionId(response: GenerateContentResponse): string {
-  return `chatcmpl-${response.responseId ?? randomBytes(12).toString('base64url')}`;
+export function geminiCompletionId(response: GenerateContentResponse): string {
+  return completionId(response.responseId);
 }
 
 /** Answer text: thought summaries (`thought: true`) are the model's reasoning, not its answer. */
@@ -27,11 +18,7 @@ export function isAnswerText(part: GeminiPart): part is GeminiPart & { text: str
 /** A `functionCall` part → an OpenAI tool call whose id carries the part's thought signature. */
 export function toolCallOf(part: GeminiPart): Record<string, unknown> {
   const call = part.functionCall as NonNullable<GeminiPart['functionCall']>;
-  return {
-    id: newToolCallId(part.thoughtSignature),
-    type: 'function',
-    function: { name: call.name, arguments: JSON.stringify(call.args ?? {}) },
-  };
+  return functionCall(newToolCallId(part.thoughtSignature), call.name, call.args);
 }
 
 function choiceOf(candidate: GeminiCandidate, position: number): OpenAIObject {
@@ -41,12 +28,7 @@ function choiceOf(candidate: GeminiCandidate, position: number): OpenAIObject {
     .map((part) => part.text)
     .join('');
   const toolCalls = parts.filter((part) => part.functionCall).map(toolCallOf);
-  const message: Record<string, unknown> = {
-    role: 'assistant',
-    content: text === '' && toolCalls.length > 0 ? null : text,
-    refusal: null,
-  };
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
+  const message = assistantMessage(text, toolCalls);
   return {
     index: candidate.index ?? position,
     message,
@@ -57,7 +39,7 @@ function choiceOf(candidate: GeminiCandidate, position: number): OpenAIObject {
 
 /** A `generateContent` response → an OpenAI `chat.completion`. */
 export function chatResponse(payload: Uint8Array, model: string): TranslatedResponse {
-  const response = parseGemini<GenerateContentResponse>(payload);
+  const response = parseAnswer<GenerateContentResponse>(payload, 'gemini');
   const candidates = response.candidates ?? [];
   const choices = candidates.map(choiceOf);
   if (choices.length === 0 && response.promptFeedback?.blockReason) {
@@ -71,7 +53,7 @@ export function chatResponse(payload: Uint8Array, model: string): TranslatedResp
   }
   const usage = usageOf(response.usageMetadata);
   const body: OpenAIObject = {
-    id: completionId(response),
+    id: geminiCompletionId(response),
     object: 'chat.completion',
     created: Math.floor(Date.now() / 1000),
     model: response.modelVersion ?? model,

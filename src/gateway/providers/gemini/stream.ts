@@ -3,7 +3,7 @@ import type { Usage } from '../../metering/cost.ts';
 import { eventData, SseSplitter } from '../../sse.ts';
 import type { ChunkDecoder, OpenAIObject } from '../adapter.ts';
 import { finishReasonOf } from './finish-reason.ts';
-import { completionId, isAnswerText, toolCallOf } from './response.ts';
+import { geminiCompletionId, isAnswerText, toolCallOf } from './response.ts';
 import { openaiUsageOf, usageOf } from './usage.ts';
 import type { GeminiError, GenerateContentResponse, UsageMetadata } from './wire.ts';
 
@@ -67,7 +67,7 @@ export class GeminiChunkDecoder implements ChunkDecoder {
   }
 
   #translate(response: GenerateContentResponse): OpenAIObject[] {
-    this.#id ??= completionId(response);
+    this.#id ??= geminiCompletionId(response);
     this.#model ??= response.modelVersion ?? this.#requestedModel;
     if (response.usageMetadata) {
       this.#metadata = response.usageMetadata;
