@@ -19,13 +19,13 @@ import { InMemorySpendLedger } from './coord/spend-ledger.ts';
 import { Vault } from './crypto/vault.ts';
 import { TollgateError } from './errors.ts';
 import type { GatewayContext } from './gateway/context.ts';
+import { DOORS } from './gateway/doors/index.ts';
+import { doorRoute } from './gateway/doors/serve.ts';
 import { UsageWriter } from './gateway/metering/usage-writer.ts';
 import { AuthFailures } from './gateway/policy/auth-failures.ts';
 import { KeyCache } from './gateway/policy/key-cache.ts';
 import { ScopeLimits, SpendScopes } from './gateway/policy/spend-scopes.ts';
-import { chatCompletionsRoute } from './gateway/routes/chat-completions.ts';
 import { embeddingsRoute } from './gateway/routes/embeddings.ts';
-import { messagesRoute } from './gateway/routes/messages.ts';
 import { modelsRoute } from './gateway/routes/models.ts';
 import { ModelRegistry } from './gateway/routing/model-registry.ts';
 import { TargetHealth } from './gateway/routing/resilience.ts';
@@ -176,9 +176,8 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     return { status: 'ok', database: store.kind };
   });
 
-  chatCompletionsRoute(app, gateway);
+  for (const door of DOORS) doorRoute(app, gateway, door);
   embeddingsRoute(app, gateway);
-  messagesRoute(app, gateway);
   modelsRoute(app, gateway);
   authRoutes(app, { db, sessions, orgId, clock: gateway.clock });
   await dashboardRoutes(app);

@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import { type Dialect, renderError, TollgateError } from '../errors.ts';
+import { TollgateError } from '../errors.ts';
 import type { Exchange } from './exchange.ts';
 
 /**
@@ -46,16 +46,24 @@ export class SseResponse {
     if (raw.destroyed) throw new TollgateError('TG_ERR_CLIENT_CLOSED');
   }
 
-  /** Ends a stream that broke: one last event in the caller's dialect, then close. */
-  fail(error: unknown, provider: string, dialect: Dialect): TollgateError {
+  /**
+   * Ends a stream that broke: one last event in the door's format, then close. An error event
+   * from the provider (its decoder throws a `…StreamError`) is a provider error; a stream that
+   * broke off is an unreachable provider.
+   */
+  fail(error: unknown, provider: string, door: { streamError(error: TollgateError): string }): TollgateError {
     const failure =
       error instanceof TollgateError
         ? error
-        : new TollgateError('TG_ERR_PROVIDER_UNREACHABLE', provider, 'stream interrupted');
-    if (!this.#raw.destroyed) {
-      const body = renderError(failure, dialect);
-      this.#raw.write(dialect === 'anthropic' ? `event: error\ndata: ${body}\n\n` : `data: ${body}\n\n`);
-    }
+        : error instanceof Error && error.name.endsWith('StreamError')
+          ? new TollgateError(
+              'TG_ERR_PROVIDER_ERROR',
+              provider,
+              '200',
+              `an error event: ${error.message.slice(0, 300)}`,
+            )
+          : new TollgateError('TG_ERR_PROVIDER_UNREACHABLE', provider, 'stream interrupted');
+    if (!this.#raw.destroyed) this.#raw.write(door.streamError(failure));
     return failure;
   }
 

@@ -34,10 +34,13 @@ export interface FrontDoor {
   native(target: Target): boolean;
   /** The pass-through call: the caller's body with the target's model id and the output cap. */
   nativeRequest(body: Json, target: Target, exchange: Exchange, stream: boolean): Promise<HttpCall>;
-  /** Reads a whole native answer (parsed JSON): usage, or a provider error it reports. */
-  nativeAnswer(answer: Json): { usage: Usage | undefined; error?: TollgateError };
+  /**
+   * Reads a whole native answer (parsed JSON): the usage it reports, its output text (for
+   * counting when it reports none), and a provider error it carries instead of an answer.
+   */
+  nativeAnswer(answer: Json, target: Target): { usage: Usage | undefined; outputText: string; error?: TollgateError };
   /** A tap over a native stream's events, as they pass through. */
-  nativeTap(body: Json): StreamTap;
+  nativeTap(body: Json, target: Target): StreamTap;
 
   /** A whole chat answer (OpenAI `chat.completion`) in the door's format. */
   fromChat(completion: OpenAIObject, body: Json): Json;
