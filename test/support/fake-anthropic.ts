@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveAnthropicScenario } from './scenarios/anthropic.ts';
+import { takeScenario } from './scenarios/scenario.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/anthropic/${name}`, import.meta.url), 'utf8');
 const MESSAGE = JSON.parse(fixture('message.json'));
@@ -223,6 +225,8 @@ function answersToolResult(body: Json): boolean {
  * `overloaded_error` event (529 when not streaming), `cached` reports
  * {@link FAKE_CACHED_TOKENS} cache reads, anything else answers text.
  * `input_tokens` is {@link fakeInputTokens}; output tokens never exceed `max_tokens`.
+ * A `tg-scenario:<name>` marker in the prompt overrides the model name with a metering scenario
+ * (scenarios/anthropic.ts).
  */
 export class FakeAnthropic {
   readonly received: ReceivedRequest[] = [];
@@ -273,6 +277,9 @@ export class FakeAnthropic {
     if (!isObject(body)) return error(400, 'The request body must be a JSON object');
     const problem = validateMessagesRequest(body);
     if (problem) return error(400, problem);
+    // A `tg-scenario:<name>` marker in the prompt picks a metering scenario (scenarios/scenario.ts).
+    const scenario = takeScenario(body, response);
+    if (scenario) return serveAnthropicScenario(scenario, body, response);
 
     const model = String(body.model);
     const failure = /^fail-(\d{3})$/.exec(model);

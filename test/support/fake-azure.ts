@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveOpenAIScenario } from './scenarios/openai.ts';
+import { serveResponsesScenario } from './scenarios/openai-responses.ts';
+import { takeScenario } from './scenarios/scenario.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/azure/${name}`, import.meta.url), 'utf8');
 const CHAT = JSON.parse(fixture('chat-completion.json'));
@@ -55,7 +58,9 @@ export interface TokenCall {
  * paths (`/openai/v1/…`), and accepts the `api-key` header or a bearer token this fake issued
  * and that has not expired. The token endpoint checks the client-credentials form.
  *
- * A deployment named `fail-<status>` answers with that status, `slow-<ms>` waits first.
+ * A deployment named `fail-<status>` answers with that status, `slow-<ms>` waits first. A
+ * `tg-scenario:<name>` marker in the prompt answers with a metering scenario (scenarios/openai.ts;
+ * on the `responses` paths, scenarios/openai-responses.ts).
  */
 export class FakeAzure {
   readonly calls: AzureCall[] = [];
@@ -112,8 +117,8 @@ export class FakeAzure {
     if (tokenPath) return this.#token(decodeURIComponent(tokenPath[1] ?? ''), raw, request, send);
 
     const body = raw ? (JSON.parse(raw) as Record<string, unknown>) : {};
-    const dated = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/.exec(url.pathname);
-    const v1 = /^\/openai\/v1\/(chat\/completions|embeddings)$/.exec(url.pathname);
+    const dated = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings|responses)$/.exec(url.pathname);
+    const v1 = /^\/openai\/v1\/(chat\/completions|embeddings|responses)$/.exec(url.pathname);
     if (!dated && !v1) return send(404, RESOURCE_NOT_FOUND);
     const deployment = dated ? decodeURIComponent(dated[1] ?? '') : String(body.model ?? '');
     const operation = (dated ? dated[2] : v1?.[1]) ?? '';
@@ -151,6 +156,11 @@ export class FakeAzure {
       return send(404, DEPLOYMENT_NOT_FOUND);
     }
 
+    // A `tg-scenario:<name>` marker in the prompt picks a metering scenario (scenarios/scenario.ts).
+    const scenario = operation === 'embeddings' ? undefined : takeScenario(body, response);
+    if (scenario && operation === 'responses') return serveResponsesScenario(scenario, body, response);
+    if (scenario) return serveOpenAIScenario(scenario, body, response);
+    if (operation === 'responses') return send(404, RESOURCE_NOT_FOUND);
     if (operation === 'embeddings') {
       const inputs = Array.isArray(body.input) ? body.input : [body.input];
       const tokens = inputs.map(String).join(' ').split(/\s+/).filter(Boolean).length;

@@ -6,6 +6,8 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { EventStreamCodec } from '@smithy/eventstream-codec';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { serveBedrockScenario } from './scenarios/bedrock.ts';
+import { takeScenario } from './scenarios/scenario.ts';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../fixtures/bedrock/${name}`, import.meta.url), 'utf8'));
@@ -92,7 +94,8 @@ export function fakeInputTokens(body: Json): number {
  * behaviour: `fail-<status>` answers with that error, `slow-<ms>` waits first, `tool-call`
  * answers with a tool use, `cached` reports prompt-cache tokens, `no-usage` streams without
  * the metadata event, `stream-exception` streams some text then a `throttlingException`;
- * anything else answers with text (test/fixtures/bedrock).
+ * anything else answers with text (test/fixtures/bedrock). A `tg-scenario:<name>` marker in the
+ * prompt overrides the model id with a metering scenario (scenarios/bedrock.ts).
  */
 export class FakeBedrock {
   readonly received: ReceivedRequest[] = [];
@@ -154,6 +157,12 @@ export class FakeBedrock {
     const invalid = validateConverse(body);
     if (invalid) return fail(400, 'ValidationException', invalid);
 
+    // A `tg-scenario:<name>` marker in the prompt picks a metering scenario (scenarios/scenario.ts).
+    const scenario = takeScenario(body, response);
+    if (scenario) {
+      const framing = { event: encodeEvent, exception: encodeException };
+      return serveBedrockScenario(scenario, body, route[2] === 'converse-stream', response, framing);
+    }
     const modelId = safeDecode(route[1]!);
     const failure = /^fail-(\d{3})$/.exec(modelId);
     if (failure) {

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { serveGeminiScenario } from './scenarios/gemini.ts';
+import { takeScenario } from './scenarios/scenario.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/gemini/${name}`, import.meta.url), 'utf8');
 const events = (transcript: string) => transcript.split('\n\n').filter((event) => event.trim() !== '');
@@ -200,7 +202,8 @@ function adjust(response: Json, model: string, promptTokens: number, body: Json)
  * function (then answers in text once the request carries the function's result), a name
  * containing `max-tokens` stops on MAX_TOKENS, anything else answers the recorded text. Streams
  * (`:streamGenerateContent?alt=sse`) replay the recorded transcripts with `chunkDelayMs` between
- * events, separated by CRLF blank lines as Google's front end sends them.
+ * events, separated by CRLF blank lines as Google's front end sends them. A `tg-scenario:<name>`
+ * marker in the prompt overrides the model name with a metering scenario (scenarios/gemini.ts).
  */
 export class FakeGemini {
   readonly received: ReceivedRequest[] = [];
@@ -272,6 +275,14 @@ export class FakeGemini {
     } catch (error) {
       if (error instanceof Invalid) return json(400, googleError(400, error.message));
       throw error;
+    }
+    // A `tg-scenario:<name>` marker in the prompt picks a metering scenario (scenarios/scenario.ts).
+    const scenario = takeScenario(body, response);
+    if (scenario) {
+      if (method === 'streamGenerateContent' && url.searchParams.get('alt') !== 'sse') {
+        return json(400, googleError(400, 'This fake streams server-sent events only: add ?alt=sse'));
+      }
+      return serveGeminiScenario(scenario, body, model, method === 'streamGenerateContent', response);
     }
     const promptTokens = fakeGeminiPromptTokens(body);
     const callsTool = model.includes('tool-call') && !answersToolResult(body);
