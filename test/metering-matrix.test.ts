@@ -124,6 +124,8 @@ interface Seen {
   announcedInput: number | undefined;
   /** When the client gave up on the stream (stall cells). */
   abortedAt: number | undefined;
+  /** The usage the door reported to the caller, in the door's format (a stream's last figures). */
+  usage: Record<string, any> | undefined;
 }
 
 /** Cost of figures at {@link PRICES}: the record's token classes, each at its price. */
@@ -161,6 +163,49 @@ function expectReported(expect: ExpectStatic, provider: Provider, scenario: Scen
     reasoningTokens: scenario === 'reasoning' ? REPORTED.reasoning : 0,
   });
   expectCost(expect, record, costOf({ prompt, completion: REPORTED.output, read, write5m, write1h }));
+}
+
+/** Checks the usage the door gave the caller: the provider's figures, in the door's own terms. */
+function expectCallerUsage(
+  expect: ExpectStatic,
+  provider: Provider,
+  door: Door,
+  scenario: Scenario,
+  usage: Record<string, any> | undefined,
+) {
+  const read = scenario === 'cache-read' ? REPORTED.cacheRead : 0;
+  const write5m = scenario === 'cache-write' ? REPORTED.cacheWrite5m : 0;
+  const write1h = scenario === 'cache-write' && provider === 'anthropic' ? REPORTED.cacheWrite1h : 0;
+  const writes = write5m + write1h;
+  const reasoning = scenario === 'reasoning' ? REPORTED.reasoning : 0;
+  const fields: Record<string, [unknown, number]> =
+    door === 'chat'
+      ? {
+          prompt_tokens: [usage?.prompt_tokens, REPORTED.input + read + writes],
+          completion_tokens: [usage?.completion_tokens, REPORTED.output],
+          'prompt_tokens_details.cached_tokens': [usage?.prompt_tokens_details?.cached_tokens ?? 0, read],
+          'completion_tokens_details.reasoning_tokens': [
+            usage?.completion_tokens_details?.reasoning_tokens ?? 0,
+            reasoning,
+          ],
+        }
+      : door === 'messages'
+        ? {
+            // Anthropic's input_tokens are the input that is neither read from nor written to the cache.
+            input_tokens: [usage?.input_tokens, REPORTED.input],
+            cache_read_input_tokens: [usage?.cache_read_input_tokens ?? 0, read],
+            cache_creation_input_tokens: [usage?.cache_creation_input_tokens ?? 0, writes],
+            output_tokens: [usage?.output_tokens, REPORTED.output],
+          }
+        : {
+            input_tokens: [usage?.input_tokens, REPORTED.input + read + writes],
+            'input_tokens_details.cached_tokens': [usage?.input_tokens_details?.cached_tokens ?? 0, read],
+            output_tokens: [usage?.output_tokens, REPORTED.output],
+            'output_tokens_details.reasoning_tokens': [usage?.output_tokens_details?.reasoning_tokens ?? 0, reasoning],
+          };
+  for (const [field, [actual, expected]] of Object.entries(fields)) {
+    expect.soft(actual, `caller's usage.${field}`).toBe(expected);
+  }
 }
 
 /** Each field checked on its own (soft), so a failing cell lists every field that is wrong. */
@@ -325,6 +370,7 @@ for (const backend of backends()) {
                 if (shape.scenario === 'tool') expect.soft(seen.toolName, 'tool called').toBe('get_weather');
                 else expect.soft(seen.text, 'answer text').toBe(TEXT_CHUNKS.join(''));
                 expectReported(expect, provider, shape.scenario, record);
+                expectCallerUsage(expect, provider, door, shape.scenario, seen.usage);
                 break;
               }
               case 'no-usage': {
@@ -419,6 +465,7 @@ async function callDoor(door: Door, url: string, key: string, model: string, sha
     error: undefined,
     announcedInput: undefined,
     abortedAt: undefined,
+    usage: undefined,
   };
   const abort = new AbortController();
   // A stalled stream is given up on after PARTIAL_CHUNKS text chunks (or 3 s, whatever came).
@@ -458,6 +505,7 @@ async function callDoor(door: Door, url: string, key: string, model: string, sha
         seen.text = message?.content ?? '';
         const call = message?.tool_calls?.[0];
         seen.toolName = call?.type === 'function' ? call.function.name : undefined;
+        seen.usage = answer.usage;
       } else {
         const stream = await client.chat.completions.create(
           { ...body, stream: true, stream_options: { include_usage: true } },
@@ -466,6 +514,7 @@ async function callDoor(door: Door, url: string, key: string, model: string, sha
         for await (const chunk of stream) {
           const delta = chunk.choices[0]?.delta;
           seen.toolName ??= delta?.tool_calls?.[0]?.function?.name;
+          if (chunk.usage) seen.usage = chunk.usage;
           onText(delta?.content ?? '');
         }
       }
@@ -486,10 +535,19 @@ async function callDoor(door: Door, url: string, key: string, model: string, sha
           if (block.type === 'tool_use') seen.toolName ??= block.name;
         }
         if (tool) seen.text = '';
+        seen.usage = answer.usage;
       } else {
         const stream = await client.messages.create({ ...body, stream: true }, { signal: abort.signal });
         for await (const event of stream) {
-          if (event.type === 'message_start') seen.announcedInput = event.message.usage?.input_tokens;
+          if (event.type === 'message_start') {
+            seen.announcedInput = event.message.usage?.input_tokens;
+            seen.usage = { ...event.message.usage };
+          }
+          if (event.type === 'message_delta') {
+            // message_delta's figures are cumulative: they replace message_start's where given.
+            const given = Object.entries(event.usage ?? {}).filter(([, value]) => value != null);
+            seen.usage = { ...seen.usage, ...Object.fromEntries(given) };
+          }
           if (event.type === 'content_block_start' && event.content_block.type === 'tool_use') {
             seen.toolName ??= event.content_block.name;
           }
@@ -519,6 +577,7 @@ async function callDoor(door: Door, url: string, key: string, model: string, sha
         const answer = await client.responses.create(body);
         seen.text = answer.output_text;
         for (const item of answer.output) if (item.type === 'function_call') seen.toolName ??= item.name;
+        seen.usage = answer.usage ?? undefined;
       } else {
         const stream = client.responses.stream(body, { signal: abort.signal });
         for await (const event of stream) {
@@ -526,6 +585,7 @@ async function callDoor(door: Door, url: string, key: string, model: string, sha
           if (event.type === 'response.output_item.added' && event.item.type === 'function_call') {
             seen.toolName ??= event.item.name;
           }
+          if (event.type === 'response.completed') seen.usage = event.response.usage ?? undefined;
           if (event.type === 'error' || event.type === 'response.failed') seen.error ??= event;
         }
       }

@@ -7,6 +7,7 @@ import {
   REPORTED,
   type Scenario,
   sleep,
+  spaced,
   stallUntilClosed,
   TEXT_CHUNKS,
   TOOL_ARGUMENTS,
@@ -39,7 +40,7 @@ export function anthropicUsage(scenario: Scenario, output: number): Json {
   };
 }
 
-const sse = (type: string, data: Json) => `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`;
+const sse = (type: string, data: Json) => `event: ${type}\ndata: ${spaced({ type, ...data })}\n\n`;
 
 /** Answers a Messages request in the given scenario. */
 export async function serveAnthropicScenario(scenario: Scenario, body: Json, response: ServerResponse): Promise<void> {

@@ -6,6 +6,7 @@ import {
   REPORTED,
   type Scenario,
   sleep,
+  spaced,
   stallUntilClosed,
   TEXT_CHUNKS,
   TOOL_ARGUMENTS,
@@ -135,7 +136,7 @@ export async function serveResponsesScenario(scenario: Scenario, body: Json, res
   const cut = scenario === 'stall' || scenario === 'error' ? 4 + PARTIAL_CHUNKS : events.length;
   let sequence = 0;
   const write = (event: Json) =>
-    response.write(`event: ${event.type}\ndata: ${JSON.stringify({ ...event, sequence_number: sequence++ })}\n\n`);
+    response.write(`event: ${event.type}\ndata: ${spaced({ ...event, sequence_number: sequence++ })}\n\n`);
   for (const event of events.slice(0, cut)) {
     if (response.destroyed) return;
     write(event);

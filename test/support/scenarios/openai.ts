@@ -7,6 +7,7 @@ import {
   REPORTED,
   type Scenario,
   sleep,
+  spaced,
   stallUntilClosed,
   TEXT_CHUNKS,
   TOOL_ARGUMENTS,
@@ -42,9 +43,6 @@ export function openAIUsage(scenario: Scenario): Json {
     },
   };
 }
-
-/** Python's `json.dumps` spacing (`"usage": {`), as several OpenAI-compatible servers send it. */
-const spaced = (value: unknown) => JSON.stringify(value).replace(/":/g, '": ').replace(/,"/g, ', "');
 
 /** Answers a Chat Completions request (OpenAI or Azure) in the given scenario. */
 export async function serveOpenAIScenario(scenario: Scenario, body: Json, response: ServerResponse): Promise<void> {

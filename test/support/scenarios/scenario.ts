@@ -99,6 +99,16 @@ export function stallUntilClosed(response: ServerResponse): Promise<void> {
   return new Promise((resolve) => response.once('close', () => resolve()));
 }
 
+/**
+ * JSON with Python's `json.dumps` spacing (`"usage": {`), as Anthropic's documented streams and
+ * several OpenAI-compatible servers send it: usage must be read with a JSON parser, not matched
+ * as text. Quotes inside strings are escaped, so an unescaped `":` always ends a key.
+ */
+export const spaced = (value: unknown) =>
+  JSON.stringify(value)
+    .replace(/(?<!\\)":/g, '": ')
+    .replace(/,"/g, ', "');
+
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Small pause between streamed events, so chunks reach the caller one by one. */
