@@ -32,6 +32,11 @@ export interface FrontDoor {
 
   /** Whether the target speaks this door's format, so that its body and answer pass through. */
   native(target: Target): boolean;
+  /**
+   * Why a target that is not native cannot serve this body, when only a native one can (the
+   * Responses API's `previous_response_id`, hosted tools): a 400 for that target.
+   */
+  untranslatable?(body: Json, target: Target): TollgateError | undefined;
   /** The pass-through call: the caller's body with the target's model id and the output cap. */
   nativeRequest(body: Json, target: Target, exchange: Exchange, stream: boolean): Promise<HttpCall>;
   /**
@@ -68,6 +73,8 @@ export interface StreamTap {
   readonly error: TollgateError | undefined;
   /** Output text and tool-call arguments seen so far, for counting when no usage comes. */
   readonly outputText: string;
+  /** The event that ends a broken stream, when the tap can write a better one than the door (numbered on). */
+  streamError?(error: TollgateError): string;
 }
 
 export interface StreamTranslator {
@@ -77,4 +84,6 @@ export interface StreamTranslator {
   end(usage: Usage | undefined): string[];
   /** Output text and tool-call arguments seen so far, for counting when no usage comes. */
   readonly outputText: string;
+  /** The events that end a broken stream, when the translator can write better ones than the door. */
+  streamError?(error: TollgateError): string;
 }

@@ -8,8 +8,10 @@ import type { FrontDoor } from './door.ts';
 
 /** The provider call for one target: the door's own body when the target speaks it, else the chat request. */
 export function callFor(door: FrontDoor, exchange: Exchange, body: Json, chat: ChatRequest, stream: boolean) {
-  return (target: Target): Promise<HttpCall> => {
+  return async (target: Target): Promise<HttpCall> => {
     if (door.native(target)) return door.nativeRequest(body, target, exchange, stream);
+    const refusal = door.untranslatable?.(body, target);
+    if (refusal) throw refusal;
     const request = { ...chat, model: target.upstreamModel } as ChatRequest;
     applyOutputCap(request, target.provider, exchange.grantedMaxTokens);
     return target.adapter.chatRequest(request, target.credential, stream);

@@ -78,7 +78,10 @@ export async function serveStream(
       exchange.finish(499, withStreamedOutput(reported(), countedUsage(chat, output())), 'TG_ERR_CLIENT_CLOSED');
       return;
     }
-    const failure = stream.fail(error, target.provider, door);
+    const ending = translator ?? tap;
+    const failure = stream.fail(error, target.provider, {
+      streamError: (failed) => ending?.streamError?.(failed) ?? door.streamError(failed),
+    });
     exchange.finish(failure.status, reported() ?? NO_USAGE, failure.code);
   } finally {
     stream.end();
