@@ -5,7 +5,7 @@ import { PLANS } from '../config.ts';
 import { TollgateError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { apiKeys, type ProjectRow, projects } from '../store/schema.ts';
-import { ACCESS } from './admin-auth.ts';
+import { ACCESS, type Actor, ownScope } from './admin-auth.ts';
 import { RefParams } from './bounds.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
@@ -47,9 +47,43 @@ export function effectiveKeyLimit(ctx: ControlContext, project: ProjectRow): num
   return project.keyLimit ?? ctx.plans.keyLimits[project.plan] ?? null;
 }
 
-async function present(ctx: ControlContext, row: ProjectRow, spend?: SpendReport) {
+/** The caller's own keys in a project that count towards its per-user limit. */
+async function ownKeysInUse(db: Db, projectId: string, userId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(*)::int` })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.projectId, projectId), eq(apiKeys.ownerUserId, userId), ne(apiKeys.status, 'revoked')));
+  return Number(row?.n ?? 0);
+}
+
+/**
+ * Why the caller could not create a key in this project now, or null: the project's key limit,
+ * and for a member the rules of member keys (only projects with a per-user limit, within it).
+ */
+async function createKeyRefusal(
+  ctx: ControlContext,
+  row: ProjectRow,
+  limit: number | null,
+  used: number,
+  actor: Actor,
+): Promise<string | null> {
+  if (actor.role === 'viewer') return 'Viewers can read keys but not create them.';
+  if (limit !== null && used >= limit) return `Project ${row.name} has used all its keys (${used} of ${limit}).`;
+  const own = ownScope(actor);
+  if (!own) return null;
+  if (row.keysPerUser === null) {
+    return `Members create keys only in projects with a per-user key limit; ask an admin to set one for ${row.name}.`;
+  }
+  if ((await ownKeysInUse(ctx.db, row.id, own)) >= row.keysPerUser) {
+    return `You already hold ${row.keysPerUser} key(s) in ${row.name}, the most allowed per user: revoke or delete one first.`;
+  }
+  return null;
+}
+
+async function present(ctx: ControlContext, row: ProjectRow, actor: Actor, spend?: SpendReport) {
   const limit = effectiveKeyLimit(ctx, row);
   const used = await keysInUse(ctx.db, row.id);
+  const refusal = await createKeyRefusal(ctx, row, limit, used, actor);
   return {
     id: row.id,
     name: row.name,
@@ -59,7 +93,9 @@ async function present(ctx: ControlContext, row: ProjectRow, spend?: SpendReport
     keysUsed: used,
     /** What the dashboard shows: "3 of 10 keys used". */
     keysUsage: limit === null ? `${used} key${used === 1 ? '' : 's'} used (no limit)` : `${used} of ${limit} keys used`,
-    canCreateKey: limit === null || used < limit,
+    /** Whether the caller may create a key here now, and if not why (for the dashboard). */
+    canCreateKey: refusal === null,
+    createKeyRefusal: refusal,
     keysPerUser: row.keysPerUser,
     spendLimit: row.spendLimit,
     ...(spend && { spend }),
@@ -77,14 +113,16 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
   app.get(
     '/projects',
     { config: { access: ACCESS.everyone }, schema: { tags, summary: 'List projects with keys used and spend' } },
-    async () => {
+    async (request) => {
       const rows = await ctx.db
         .select()
         .from(projects)
         .where(eq(projects.orgId, ctx.orgId))
         .orderBy(asc(projects.name));
       const spend = await reports(rows);
-      return { projects: await Promise.all(rows.map((row) => present(ctx, row, spend.get(row.id)))) };
+      return {
+        projects: await Promise.all(rows.map((row) => present(ctx, row, request.actor, spend.get(row.id)))),
+      };
     },
   );
 
@@ -96,7 +134,7 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
     },
     async (request) => {
       const row = await findProject(ctx.db, ctx.orgId, request.params.ref);
-      return present(ctx, row, (await reports([row])).get(row.id));
+      return present(ctx, row, request.actor, (await reports([row])).get(row.id));
     },
   );
 
@@ -120,7 +158,7 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
       if (!row) throw new TollgateError('TG_ERR_CONFLICT', `A project named "${body.name}" already exists`);
       await ctx.invalidation.publish({ kind: 'project', ref: row.id });
       reply.code(201);
-      return present(ctx, row);
+      return present(ctx, row, request.actor);
     },
   );
 
@@ -152,7 +190,7 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
         .where(eq(projects.id, project.id))
         .returning();
       await ctx.invalidation.publish({ kind: 'project', ref: project.id });
-      return present(ctx, row as ProjectRow, (await reports([row as ProjectRow])).get(project.id));
+      return present(ctx, row as ProjectRow, request.actor, (await reports([row as ProjectRow])).get(project.id));
     },
   );
 }

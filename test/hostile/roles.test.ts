@@ -116,6 +116,27 @@ describe('roles under pressure', () => {
       const mine = await as(member, 'GET', '/api/v1/keys');
       expect(mine.body.keys.map((row: { name: string }) => row.name).sort()).toEqual(['mia-desktop', 'mia-laptop']);
     });
+
+    it('is told, before trying, which projects will take a key of theirs and why the others will not', async () => {
+      const listed = await as(member, 'GET', '/api/v1/projects');
+      const byName = Object.fromEntries(
+        listed.body.projects.map((row: { name: string; canCreateKey: boolean; createKeyRefusal: string | null }) => [
+          row.name,
+          row,
+        ]),
+      );
+      expect(byName.closed).toMatchObject({
+        canCreateKey: false,
+        createKeyRefusal: expect.stringMatching(/per-user key limit/),
+      });
+      expect(byName.team).toMatchObject({
+        canCreateKey: false,
+        createKeyRefusal: expect.stringMatching(/already hold 2 key/),
+      });
+      // An admin sees the project as it is: room for keys.
+      const asAdmin = await tg.admin('GET', '/api/v1/projects/closed');
+      expect(asAdmin.body).toMatchObject({ canCreateKey: true, createKeyRefusal: null });
+    });
   });
 
   describe('only owners act on owners', () => {

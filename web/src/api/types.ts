@@ -74,6 +74,8 @@ export interface Project {
   keysUsed: number;
   keysUsage: string;
   canCreateKey: boolean;
+  /** Why the signed-in user cannot create a key in this project now; null when they can. */
+  createKeyRefusal: string | null;
   keysPerUser: number | null;
   spendLimit: SpendLimit;
   spend?: SpendReport;
@@ -124,12 +126,30 @@ export interface ModelTarget {
   timeoutMs: number | null;
 }
 
+export type PriceField =
+  | 'inputPrice'
+  | 'outputPrice'
+  | 'cachedInputPrice'
+  | 'cacheWriteInputPrice'
+  | 'cacheWrite1hInputPrice';
+/** given by an admin, from the catalogue, derived from the input price, or none (billed at the input price). */
+export type PriceSource = 'given' | 'catalogue' | 'derived' | 'none';
+
 export interface Model {
   id: string;
   name: string;
   inputPrice: number;
   outputPrice: number;
+  /** Cache reads; null: billed at the input price. */
   cachedInputPrice: number | null;
+  /** 5-minute cache writes; null: billed at the input price. */
+  cacheWriteInputPrice: number | null;
+  /** 1-hour cache writes; null: billed at the 5-minute write price. */
+  cacheWrite1hInputPrice: number | null;
+  /** Where each price came from. */
+  priceSources: Record<PriceField, PriceSource>;
+  /** What the prices mean for billing where it is not plain (derived prices, tokens at the input price). */
+  priceNotes: string[];
   retries: number;
   maxOutputTokens: number | null;
   targets: ModelTarget[];
@@ -153,7 +173,16 @@ export interface UsageRecord {
   errorCode: string | null;
   promptTokens: number;
   completionTokens: number;
+  /** Cache reads, part of promptTokens. */
   cachedTokens: number;
+  /** Cache writes (5-minute and 1-hour), part of promptTokens. */
+  cacheWriteTokens: number;
+  /** The 1-hour part of cacheWriteTokens. */
+  cacheWrite1hTokens: number;
+  /** Reasoning, part of completionTokens. */
+  reasoningTokens: number;
+  /** Reported by the provider or counted with a tokenizer; null when nothing was used. */
+  usageSource: 'reported' | 'counted' | null;
   costUsd: number;
   latencyMs: number;
   ttftMs: number | null;
@@ -166,6 +195,10 @@ export interface UsageTotals {
   promptTokens: number;
   completionTokens: number;
   cachedTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  /** Requests whose tokens were counted with a tokenizer (the provider reported none). */
+  countedRequests: number;
   costUsd: number;
   /** Interpolated percentiles of latency; null without requests. */
   latencyP50Ms: number | null;

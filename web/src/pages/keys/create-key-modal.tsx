@@ -61,7 +61,9 @@ export function CreateKeyModal({
       project: (value) => {
         const project = projects.find((candidate) => candidate.id === value);
         if (!project) return 'Choose a project';
-        return project.canCreateKey ? null : `${project.name} is at its key limit (${project.keysUsage})`;
+        return project.canCreateKey
+          ? null
+          : (project.createKeyRefusal ?? `${project.name} is at its key limit (${project.keysUsage})`);
       },
       expires: (value) => (!value || value >= today() ? null : 'Choose a date from today on'),
       ...validateLimits,

@@ -35,10 +35,16 @@ function createBlocked(projects: Project[], selected: Project | undefined, canWr
   if (!canWrite) return 'Viewers can read keys but not create them.';
   if (projects.length === 0) return 'There is no project to put a key in yet.';
   if (selected && !selected.canCreateKey) {
+    if (selected.keysUsed < (selected.keyLimit ?? Number.POSITIVE_INFINITY) && selected.createKeyRefusal) {
+      return selected.createKeyRefusal;
+    }
     return `Project ${selected.name} has used all its keys (${selected.keysUsage}) on the ${PLAN_LABELS[selected.plan]} plan. Revoke a key you no longer need, or ask an admin to raise the limit.`;
   }
   if (!selected && projects.every((project) => !project.canCreateKey)) {
-    return 'Every project is at its key limit. Revoke a key you no longer need, or ask an admin to raise the limit.';
+    const reasons = new Set(projects.map((project) => project.createKeyRefusal));
+    const [only] = reasons;
+    if (reasons.size === 1 && only && !only.includes('has used all its keys')) return only;
+    return 'No project can take another key of yours now. Revoke a key you no longer need, or ask an admin to raise the limit.';
   }
   return undefined;
 }
