@@ -1,4 +1,5 @@
 import type { ChatRequest, HttpCall } from '../adapter.ts';
+import { ANTHROPIC_USER_ID_MAX, fitUserId } from '../shared/end-user.ts';
 import { requireFields, unsupported } from '../shared/refusals.ts';
 import type { ResolvedCredential } from '../types.ts';
 import { toAnthropicMessages } from './messages.ts';
@@ -73,7 +74,9 @@ export function toAnthropicRequest(body: ChatRequest, stream: boolean): Json {
     const choice = toolChoice(body.tool_choice, body.parallel_tool_calls);
     if (choice) out.tool_choice = choice;
   }
-  if (typeof body.user === 'string' && body.user !== '') out.metadata = { user_id: body.user };
+  if (typeof body.user === 'string' && body.user !== '') {
+    out.metadata = { user_id: fitUserId(body.user, ANTHROPIC_USER_ID_MAX) };
+  }
   if (stream) out.stream = true;
   return out;
 }
