@@ -59,6 +59,11 @@ export interface ProviderAdapter {
   embeddingsRequest?(body: Record<string, unknown>, credential: ResolvedCredential): Promise<HttpCall>;
   /** `request` is the caller's OpenAI body (encoding_format, input) for providers whose answer lacks it. */
   embeddingsResponse?(payload: Uint8Array, model: string, request?: Record<string, unknown>): TranslatedResponse;
+  /**
+   * A Responses API call (`POST …/responses`), for providers that serve that API themselves
+   * (`endpoints` has `responses`): the body is the caller's, already naming the upstream model.
+   */
+  responsesRequest?(body: Record<string, unknown>, credential: ResolvedCredential): Promise<HttpCall>;
   /** The provider's own error message from an error response body, if it has one. */
   errorMessage(payload: Uint8Array): string | undefined;
   /** For providers that report a bad credential with a status other than 401/403 (Gemini: 400). */

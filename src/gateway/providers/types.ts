@@ -24,8 +24,11 @@ export interface ProviderSpec {
    */
   format: 'openai' | 'anthropic' | 'gemini' | 'bedrock';
   authMethods: AuthMethod[];
-  /** Capabilities the gateway may route to this provider. */
-  endpoints: Array<'chat' | 'embeddings'>;
+  /**
+   * Capabilities the gateway may route to this provider. `responses`: it serves OpenAI's
+   * Responses API itself, so that door's bodies pass through untouched.
+   */
+  endpoints: Array<'chat' | 'embeddings' | 'responses'>;
 }
 
 /** A credential as the data plane holds it: decrypted, in memory only. */

@@ -12,8 +12,9 @@ import { azureSpec } from './spec.ts';
  */
 export const azureAdapter = openaiFormatAdapter(azureSpec, async (credential, kind, upstreamModel) => {
   try {
-    const { url, headers } = await azureRequest(credential, kind, upstreamModel);
-    return { url, headers };
+    const { url, headers, deployment } = await azureRequest(credential, kind, upstreamModel);
+    // On the v1 API, where the Responses API lives, the body names the deployment.
+    return kind === 'responses' ? { url, headers, model: deployment } : { url, headers };
   } catch (error) {
     if (!(error instanceof AzureCredentialError)) throw error;
     if (error.reason === 'misconfigured' || error.reason === 'rejected') {

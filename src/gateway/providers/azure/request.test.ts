@@ -34,6 +34,14 @@ describe('Azure OpenAI URLs', () => {
     );
   });
 
+  it('serves the Responses API on the v1 paths whatever the API version (it has no deployment path)', () => {
+    for (const version of ['v1', '2024-10-21', '2025-04-01-preview']) {
+      expect(azureUrl('https://contoso.openai.azure.com', version, 'gpt-4o', 'responses')).toBe(
+        'https://contoso.openai.azure.com/openai/v1/responses',
+      );
+    }
+  });
+
   it('escapes deployment names', () => {
     expect(azureUrl('https://x.openai.azure.com', '2024-10-21', 'a b/c', 'chat')).toContain('/deployments/a%20b%2Fc/');
   });

@@ -3,9 +3,13 @@ import { EntraTokenCache } from './entra-token.ts';
 import { AzureCredentialError } from './errors.ts';
 import { AZURE_DEFAULT_API_VERSION } from './spec.ts';
 
-export type AzureEndpointKind = 'chat' | 'embeddings';
+export type AzureEndpointKind = 'chat' | 'embeddings' | 'responses';
 
-const PATHS: Record<AzureEndpointKind, string> = { chat: 'chat/completions', embeddings: 'embeddings' };
+const PATHS: Record<AzureEndpointKind, string> = {
+  chat: 'chat/completions',
+  embeddings: 'embeddings',
+  responses: 'responses',
+};
 
 /** Entra ID tokens of every Azure credential in this process. */
 export const entraTokens = new EntraTokenCache();
@@ -44,7 +48,9 @@ export function azureEndpoint(raw: string | undefined, credentialName: string): 
  * OpenAI's own paths under `{endpoint}/openai/v1/` and takes the deployment as the body's `model`.
  */
 export function azureUrl(endpoint: string, apiVersion: string, deployment: string, kind: AzureEndpointKind): string {
-  if (apiVersion.toLowerCase() === 'v1') return `${endpoint}/openai/v1/${PATHS[kind]}`;
+  // The Responses API has no deployment path: Azure serves it on the v1 API, whatever dated
+  // version the credential's chat and embeddings use.
+  if (apiVersion.toLowerCase() === 'v1' || kind === 'responses') return `${endpoint}/openai/v1/${PATHS[kind]}`;
   return `${endpoint}/openai/deployments/${encodeURIComponent(deployment)}/${PATHS[kind]}?api-version=${encodeURIComponent(apiVersion)}`;
 }
 

@@ -36,7 +36,7 @@ export const azureSpec: ProviderSpec = {
   id: 'azure',
   label: 'Azure OpenAI',
   format: 'openai',
-  endpoints: ['chat', 'embeddings'],
+  endpoints: ['chat', 'embeddings', 'responses'],
   authMethods: [
     {
       id: 'api-key',

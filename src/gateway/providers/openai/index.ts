@@ -4,14 +4,17 @@ import { eventData, SseSplitter } from '../../sse.ts';
 import type { ChunkDecoder, HttpCall, OpenAIObject, ProviderAdapter } from '../adapter.ts';
 import type { ProviderSpec, ResolvedCredential } from '../types.ts';
 
-/** Where an OpenAI-format provider takes a call of this kind, with which headers. */
+/**
+ * Where an OpenAI-format provider takes a call of this kind, with which headers, and — where the
+ * endpoint decides it (Azure's v1 API: the deployment) — the model the body must name.
+ */
 export type OpenAIEndpoint = (
   credential: ResolvedCredential,
-  kind: 'chat' | 'embeddings',
+  kind: 'chat' | 'embeddings' | 'responses',
   upstreamModel: string,
-) => Promise<{ url: string; headers: Record<string, string> }>;
+) => Promise<{ url: string; headers: Record<string, string>; model?: string }>;
 
-const PATHS = { chat: '/chat/completions', embeddings: '/embeddings' } as const;
+const PATHS = { chat: '/chat/completions', embeddings: '/embeddings', responses: '/responses' } as const;
 
 /** The usual OpenAI endpoint: `{baseUrl}/chat/completions` with a bearer key. */
 export function baseUrlEndpoint(defaultBaseUrl: string): OpenAIEndpoint {
@@ -93,6 +96,13 @@ export function openaiFormatAdapter(
       const body = parse(payload, spec.id);
       return { body, usage: usageFromOpenAI(body.usage as never) };
     },
+    // Only providers that serve the Responses API themselves; the others are reached through chat.
+    ...(spec.endpoints.includes('responses') && {
+      async responsesRequest(body: Record<string, unknown>, credential: ResolvedCredential): Promise<HttpCall> {
+        const { url, headers, model } = await endpoint(credential, 'responses', String(body.model));
+        return { url, headers, body: JSON.stringify(model === undefined ? body : { ...body, model }) };
+      },
+    }),
     errorMessage(payload) {
       try {
         const parsed = JSON.parse(Buffer.from(payload).toString('utf8')) as {

@@ -5,7 +5,7 @@ export const openai: ProviderSpec = {
   id: 'openai',
   label: 'OpenAI',
   format: 'openai',
-  endpoints: ['chat', 'embeddings'],
+  endpoints: ['chat', 'embeddings', 'responses'],
   authMethods: [
     {
       id: 'api-key',
