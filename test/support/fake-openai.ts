@@ -1,6 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { answerResponses } from './fake-openai-responses.ts';
+import { serveOpenAIScenario } from './scenarios/openai.ts';
+import { serveResponsesScenario } from './scenarios/openai-responses.ts';
+import { takeScenario } from './scenarios/scenario.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/openai/${name}`, import.meta.url);
 const CHAT = JSON.parse(readFileSync(fixture('chat-completion.json'), 'utf8'));
@@ -26,7 +30,9 @@ export function fakePromptTokens(body: Record<string, unknown>): number {
  * (test/fixtures/openai). The upstream model name picks a behaviour:
  * `fail-<status>` answers with that HTTP error, `slow-<ms>` waits before answering,
  * `no-usage` streams without the usage event, `flood-<n>` streams n events of ~1 KB as fast as
- * it can, anything else answers normally.
+ * it can, anything else answers normally. `POST /v1/responses` answers in the Responses API's
+ * format (fake-openai-responses.ts). A `tg-scenario:<name>` marker in the prompt overrides the
+ * model name with a metering scenario (scenarios/openai.ts, scenarios/openai-responses.ts).
  */
 export class FakeOpenAI {
   readonly received: ReceivedRequest[] = [];
@@ -61,6 +67,12 @@ export class FakeOpenAI {
       response.end(typeof payload === 'string' ? payload : JSON.stringify(payload));
     };
     if (request.headers.authorization !== `Bearer ${this.apiKey}`) return json(401, BAD_KEY);
+    // A `tg-scenario:<name>` marker in the prompt picks a metering scenario (scenarios/scenario.ts).
+    const scenario = ['/v1/chat/completions', '/v1/responses'].includes(request.url ?? '')
+      ? takeScenario(body, response)
+      : undefined;
+    if (scenario && request.url === '/v1/responses') return serveResponsesScenario(scenario, body, response);
+    if (scenario) return serveOpenAIScenario(scenario, body, response);
     const model = String(body.model ?? '');
     const failure = /^fail-(\d{3})$/.exec(model);
     if (failure) {
@@ -86,6 +98,7 @@ export class FakeOpenAI {
         usage: { prompt_tokens: tokens, total_tokens: tokens },
       });
     }
+    if (request.url === '/v1/responses') return answerResponses(body, response, this.chunkDelayMs);
     if (request.url !== '/v1/chat/completions') return json(404, { error: { message: 'Not found' } });
 
     const promptTokens = fakePromptTokens(body);
