@@ -10,7 +10,8 @@ interface ErrorSpec {
   type: string;
   /** Anthropic-dialect `error.type`. */
   anthropicType: string;
-  message: (...args: string[]) => string;
+  /** Typed per code: `new TollgateError(code, ...)` takes exactly these arguments. */
+  message: (...args: never[]) => string;
 }
 
 const invalid = { status: 400, type: 'invalid_request_error', anthropicType: 'invalid_request_error' };
@@ -34,65 +35,66 @@ export const ERRORS = {
     message: () => 'API key is disabled: an administrator can enable it again',
   },
   TG_ERR_KEY_REVOKED: { ...unauthenticated, message: () => 'API key has been revoked' },
-  TG_ERR_KEY_EXPIRED: { ...unauthenticated, message: (at = '') => `API key expired at ${at}` },
+  TG_ERR_KEY_EXPIRED: { ...unauthenticated, message: (at: string) => `API key expired at ${at}` },
   TG_ERR_KEY_FAILURES_THROTTLED: {
     status: 429,
     type: 'rate_limit_error',
     anthropicType: 'rate_limit_error',
-    message: (seconds = '') => `Too many requests with unknown API keys from this address; try again in ${seconds} s`,
+    message: (seconds: number) =>
+      `Too many requests with unknown API keys from this address; try again in ${seconds} s`,
   },
-  TG_ERR_MODEL_NOT_ALLOWED: { ...forbidden, message: (detail = '') => `Access denied: ${detail}` },
-  TG_ERR_PROVIDER_NOT_ALLOWED: { ...forbidden, message: (detail = '') => `Access denied: ${detail}` },
-  TG_ERR_PRICING_NOT_ALLOWED: { ...forbidden, message: (detail = '') => `Access denied: ${detail}` },
+  TG_ERR_MODEL_NOT_ALLOWED: { ...forbidden, message: (detail: string) => `Access denied: ${detail}` },
+  TG_ERR_PROVIDER_NOT_ALLOWED: { ...forbidden, message: (detail: string) => `Access denied: ${detail}` },
+  TG_ERR_PRICING_NOT_ALLOWED: { ...forbidden, message: (detail: string) => `Access denied: ${detail}` },
   TG_ERR_SPEND_LIMIT_REACHED: {
     status: 402,
     type: 'insufficient_quota',
     anthropicType: 'billing_error',
-    message: (detail = '') => `Spend limit reached: ${detail}`,
+    message: (detail: string) => `Spend limit reached: ${detail}`,
   },
   TG_ERR_RATE_LIMITED: {
     status: 429,
     type: 'rate_limit_error',
     anthropicType: 'rate_limit_error',
-    message: (detail = '') => `Rate limit reached: ${detail}`,
+    message: (detail: string) => `Rate limit reached: ${detail}`,
   },
   TG_ERR_USER_KEY_LIMIT_REACHED: {
     status: 409,
     type: 'conflict_error',
     anthropicType: 'invalid_request_error',
-    message: (limit = '') =>
+    message: (limit: number) =>
       `This user already has ${limit} API key(s) in the project, the most allowed per user: revoke or delete one first`,
   },
-  TG_ERR_INVALID_JSON: { ...invalid, message: (detail = '') => `Request body is not valid JSON: ${detail}` },
-  TG_ERR_INVALID_REQUEST: { ...invalid, message: (detail = '') => `Invalid request: ${detail}` },
+  TG_ERR_INVALID_JSON: { ...invalid, message: (detail: string) => `Request body is not valid JSON: ${detail}` },
+  TG_ERR_INVALID_REQUEST: { ...invalid, message: (detail: string) => `Invalid request: ${detail}` },
   TG_ERR_UNSUPPORTED_MEDIA_TYPE: {
     ...invalid,
     status: 415,
-    message: (type = '') => `Unsupported content type "${type}": send application/json`,
+    message: (type: string) => `Unsupported content type "${type}": send application/json`,
   },
   TG_ERR_BODY_TOO_LARGE: {
     ...invalid,
     status: 413,
     anthropicType: 'request_too_large',
-    message: (limit = '') => `Request body is larger than the ${limit}-byte limit`,
+    message: (limit: number) => `Request body is larger than the ${limit}-byte limit`,
   },
   TG_ERR_MODEL_NOT_FOUND: {
     ...notFound,
-    message: (model = '') => `Model ${model} does not exist or is not published on this gateway`,
+    message: (model: string) => `Model ${model} does not exist or is not published on this gateway`,
   },
-  TG_ERR_ROUTE_NOT_FOUND: { ...notFound, message: (method = '', url = '') => `No route ${method} ${url}` },
-  TG_ERR_NOT_FOUND: { ...notFound, message: (kind = '', ref = '') => `No ${kind} "${ref}"` },
+  TG_ERR_ROUTE_NOT_FOUND: { ...notFound, message: (method: string, url: string) => `No route ${method} ${url}` },
+  TG_ERR_NOT_FOUND: { ...notFound, message: (kind: string, ref: string) => `No ${kind} "${ref}"` },
   TG_ERR_CONFLICT: {
     status: 409,
     type: 'conflict_error',
     anthropicType: 'invalid_request_error',
-    message: (detail = '') => detail,
+    message: (detail: string) => detail,
   },
   TG_ERR_KEY_LIMIT_REACHED: {
     status: 409,
     type: 'conflict_error',
     anthropicType: 'invalid_request_error',
-    message: (project = '', limit = '') =>
+    message: (project: string, limit: number) =>
       `Project ${project} has reached its limit of ${limit} API keys: delete or revoke one, or raise the project's key limit`,
   },
   TG_ERR_ADMIN_UNAUTHORIZED: {
@@ -108,7 +110,7 @@ export const ERRORS = {
     status: 429,
     type: 'rate_limit_error',
     anthropicType: 'rate_limit_error',
-    message: (seconds = '') => `Too many failed sign-in attempts; try again in ${seconds} s`,
+    message: (seconds: number) => `Too many failed sign-in attempts; try again in ${seconds} s`,
   },
   TG_ERR_SIGN_IN_BUSY: {
     status: 503,
@@ -116,7 +118,7 @@ export const ERRORS = {
     anthropicType: 'overloaded_error',
     message: () => 'Too many sign-ins are being checked at once; try again in a second',
   },
-  TG_ERR_FORBIDDEN: { ...forbidden, message: (detail = '') => `Not allowed: ${detail}` },
+  TG_ERR_FORBIDDEN: { ...forbidden, message: (detail: string) => `Not allowed: ${detail}` },
   TG_ERR_CSRF: {
     ...forbidden,
     message: () => 'Missing or wrong x-csrf-token header: changes made with a session cookie must send it',
@@ -127,47 +129,47 @@ export const ERRORS = {
   },
   TG_ERR_PROVIDER_UNREACHABLE: {
     ...upstream,
-    message: (provider = '', detail = '') => `Provider ${provider} could not be reached: ${detail}`,
+    message: (provider: string, detail: string) => `Provider ${provider} could not be reached: ${detail}`,
   },
   TG_ERR_PROVIDER_ERROR: {
     ...upstream,
-    message: (provider = '', status = '', detail = '') =>
+    message: (provider: string, status: number, detail?: string) =>
       detail
         ? `Provider ${provider} answered HTTP ${status} with ${detail}`
         : `Provider ${provider} failed with HTTP ${status}`,
   },
   TG_ERR_PROVIDER_AUTH: {
     ...upstream,
-    message: (provider = '', credential = '', problem = '') =>
+    message: (provider: string, credential: string, problem?: string) =>
       problem
         ? `Provider ${provider} cannot be called with the credential "${credential}" (${problem}): an administrator must update it`
         : `Provider ${provider} rejected the credential "${credential}": an administrator must update it`,
   },
   TG_ERR_UNSUPPORTED_BY_PROVIDER: {
     ...invalid,
-    message: (provider = '', detail = '') => `Provider ${provider} cannot take this request: ${detail}`,
+    message: (provider: string, detail: string) => `Provider ${provider} cannot take this request: ${detail}`,
   },
   TG_ERR_PROVIDER_REJECTED: {
     ...invalid,
-    message: (provider = '', detail = '') => `Provider ${provider} rejected the request: ${detail}`,
+    message: (provider: string, detail: string) => `Provider ${provider} rejected the request: ${detail}`,
   },
   TG_ERR_PROVIDER_RATE_LIMITED: {
     status: 429,
     type: 'rate_limit_error',
     anthropicType: 'rate_limit_error',
-    message: (provider = '') => `Provider ${provider} is rate limiting requests; retry later`,
+    message: (provider: string) => `Provider ${provider} is rate limiting requests; retry later`,
   },
   TG_ERR_PROVIDER_TIMEOUT: {
     status: 504,
     type: 'api_error',
     anthropicType: 'api_error',
-    message: (provider = '', ms = '') => `Provider ${provider} did not answer within ${ms} ms`,
+    message: (provider: string, ms: number) => `Provider ${provider} did not answer within ${ms} ms`,
   },
   TG_ERR_DEADLINE_EXCEEDED: {
     status: 504,
     type: 'api_error',
     anthropicType: 'api_error',
-    message: (ms = '') =>
+    message: (ms: number) =>
       `No provider answered within the request's ${ms} ms deadline (retries and fallbacks included)`,
   },
   TG_ERR_CLIENT_CLOSED: {
@@ -186,24 +188,29 @@ export const ERRORS = {
     status: 500,
     type: 'api_error',
     anthropicType: 'api_error',
-    message: (requestId = '') => `Internal error; quote request id ${requestId} when reporting it`,
+    message: (requestId: string) => `Internal error; quote request id ${requestId} when reporting it`,
   },
 } satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
+
+/** The arguments a code's message takes, e.g. `[provider: string, ms: number]` for a provider timeout. */
+export type ErrorArgs<C extends ErrorCode> = Parameters<(typeof ERRORS)[C]['message']>;
+
+/** A code with its message's arguments: what `new TollgateError(...)` takes, checked per code. */
+export type ErrorInit = { [C in ErrorCode]: [code: C, ...args: ErrorArgs<C>] }[ErrorCode];
 
 /** An error from the catalogue. Throw it anywhere; the error handler renders it. */
 export class TollgateError extends Error {
   readonly status: number;
   /** Extra response headers, e.g. `retry-after`. */
   headers: Record<string, string> | undefined;
-  constructor(
-    readonly code: ErrorCode,
-    ...args: string[]
-  ) {
-    const spec: ErrorSpec = ERRORS[code];
-    super(spec.message(...args));
-    this.status = spec.status;
+  readonly code: ErrorCode;
+  constructor(...[code, ...args]: ErrorInit) {
+    const message = ERRORS[code].message as (...values: unknown[]) => string;
+    super(message(...args));
+    this.code = code;
+    this.status = ERRORS[code].status;
   }
   withHeaders(headers: Record<string, string>): this {
     this.headers = headers;

@@ -23,7 +23,7 @@ export function toTollgateError(
   const sqlState = (error as { cause?: { code?: string } }).cause?.code;
   switch (sqlState ?? fastify.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new TollgateError('TG_ERR_BODY_TOO_LARGE', String(bodyLimit));
+      return new TollgateError('TG_ERR_BODY_TOO_LARGE', bodyLimit);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new TollgateError('TG_ERR_UNSUPPORTED_MEDIA_TYPE', String(request.headers['content-type'] ?? ''));
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { ERRORS, type ErrorCode, publicCode, renderError, TollgateError } from '../src/errors.ts';
+import { ERRORS, type ErrorCode, type ErrorInit, publicCode, renderError, TollgateError } from '../src/errors.ts';
 
 /** docs/errors.md keeps one catalogue row per code: `| `TG_ERR_X` | status | `code` | `type` | `type` | … |`. */
 const doc = readFileSync(new URL('../docs/errors.md', import.meta.url), 'utf8');
@@ -90,9 +90,22 @@ describe('renderError', () => {
     expect(examples).toEqual([JSON.parse(renderError(error, 'openai')), JSON.parse(renderError(error, 'anthropic'))]);
   });
 
+  it("types each code's message arguments, so a wrong one does not compile (checked by tsc)", () => {
+    expect(new TollgateError('TG_ERR_PROVIDER_TIMEOUT', 'openai', 100).message).toBe(
+      'Provider openai did not answer within 100 ms',
+    );
+    // @ts-expect-error: milliseconds are a number
+    expect(new TollgateError('TG_ERR_PROVIDER_TIMEOUT', 'openai', '100').status).toBe(504);
+    // @ts-expect-error: one argument too many
+    expect(new TollgateError('TG_ERR_KEY_MISSING', 'extra').status).toBe(401);
+    // @ts-expect-error: one too few
+    expect(new TollgateError('TG_ERR_NOT_FOUND', 'key').status).toBe(404);
+  });
+
   it.each(codes)('renders %s in both dialects with the catalogue status and types', (name) => {
     const spec = ERRORS[name];
-    const failure = new TollgateError(name, 'x', 'y');
+    // Every code with stand-in arguments: the catalogue's types hold for literal codes, not a loop's.
+    const failure = new TollgateError(...([name, 'x', 'y'] as unknown as ErrorInit));
     const openai = JSON.parse(renderError(failure, 'openai'));
     expect(Object.keys(openai)).toEqual(['error']);
     expect(openai.error).toEqual({

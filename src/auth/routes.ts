@@ -83,7 +83,7 @@ export function authRoutes(app: FastifyInstance, ctx: AuthContext): void {
       // The cheap check first: a throttled client costs no database query and no scrypt.
       const wait = throttle.wait(address, email, now);
       if (wait > 0) {
-        throw new TollgateError('TG_ERR_SIGN_IN_THROTTLED', String(wait)).withHeaders({ 'retry-after': String(wait) });
+        throw new TollgateError('TG_ERR_SIGN_IN_THROTTLED', wait).withHeaders({ 'retry-after': String(wait) });
       }
       const [row] = await ctx.db
         .select({ id: users.id, passwordHash: users.passwordHash })

@@ -78,7 +78,7 @@ async function checkProjectKeyLimit(ctx: ControlContext, tx: Db, project: Projec
   await tx.execute(sql`select id from projects where id = ${project.id} for update`);
   const limit = effectiveKeyLimit(ctx, project);
   if (limit !== null && (await keysInUse(tx, project.id)) >= limit) {
-    throw new TollgateError('TG_ERR_KEY_LIMIT_REACHED', project.name, String(limit));
+    throw new TollgateError('TG_ERR_KEY_LIMIT_REACHED', project.name, limit);
   }
 }
 
@@ -91,7 +91,7 @@ async function checkUserKeyLimit(tx: Db, project: ProjectRow, ownerUserId: strin
     .from(apiKeys)
     .where(and(eq(apiKeys.projectId, project.id), eq(apiKeys.ownerUserId, ownerUserId), ne(apiKeys.status, 'revoked')));
   if (Number(row?.n ?? 0) >= project.keysPerUser) {
-    throw new TollgateError('TG_ERR_USER_KEY_LIMIT_REACHED', String(project.keysPerUser));
+    throw new TollgateError('TG_ERR_USER_KEY_LIMIT_REACHED', project.keysPerUser);
   }
 }
 

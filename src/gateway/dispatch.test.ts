@@ -37,7 +37,7 @@ function hanging(calls: number[]) {
   return async ({ target, timeoutMs }: UpstreamCall) => {
     calls.push(timeoutMs);
     await new Promise((resolve) => setTimeout(resolve, timeoutMs));
-    throw new TollgateError('TG_ERR_PROVIDER_TIMEOUT', target.provider, String(timeoutMs));
+    throw new TollgateError('TG_ERR_PROVIDER_TIMEOUT', target.provider, timeoutMs);
   };
 }
 

@@ -32,7 +32,7 @@ export async function dispatch(
   // One deadline for the whole request: every attempt, retry and fallback fits inside it.
   const deadline = exchange.started + ctx.requestDeadlineMs;
   const remaining = () => deadline - performance.now();
-  const expired = () => new TollgateError('TG_ERR_DEADLINE_EXCEEDED', String(ctx.requestDeadlineMs));
+  const expired = () => new TollgateError('TG_ERR_DEADLINE_EXCEEDED', ctx.requestDeadlineMs);
   const call = async (target: Target): Promise<Dispatched> => {
     if (signal.aborted) throw new TollgateError('TG_ERR_CLIENT_CLOSED');
     if (remaining() < 1) throw expired();
@@ -61,7 +61,7 @@ export async function dispatch(
       // Cut short by the deadline, not by its own timeout: not the target's failure.
       const timedOut = late || (error instanceof TollgateError && error.code === 'TG_ERR_PROVIDER_TIMEOUT');
       if (timedOut && timeoutMs < ownTimeoutMs) throw expired();
-      if (late) throw new TollgateError('TG_ERR_PROVIDER_TIMEOUT', target.provider, String(timeoutMs));
+      if (late) throw new TollgateError('TG_ERR_PROVIDER_TIMEOUT', target.provider, timeoutMs);
       throw error;
     } finally {
       clearTimeout(timer);

@@ -59,7 +59,7 @@ export class SseResponse {
           ? new TollgateError(
               'TG_ERR_PROVIDER_ERROR',
               provider,
-              '200',
+              200,
               `an error event: ${error.message.slice(0, 300)}`,
             )
           : new TollgateError('TG_ERR_PROVIDER_UNREACHABLE', provider, 'stream interrupted');

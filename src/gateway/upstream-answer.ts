@@ -57,7 +57,7 @@ function discard(response: Dispatched['response']): void {
 }
 
 export function notJson(target: Target, status: number, detail = 'a body that is not JSON'): TollgateError {
-  return new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, String(status), detail);
+  return new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, status, detail);
 }
 
 /**
@@ -72,7 +72,7 @@ export async function readAnswer(ctx: GatewayContext, exchange: Exchange, dispat
     new TollgateError(
       'TG_ERR_PROVIDER_ERROR',
       target.provider,
-      String(response.statusCode),
+      response.statusCode,
       `a body over the ${limit}-byte limit`,
     );
   if (Number(response.headers['content-length']) > limit) {
@@ -100,12 +100,12 @@ export async function readAnswer(ctx: GatewayContext, exchange: Exchange, dispat
     }
   } catch (error) {
     if (error instanceof TollgateError) throw error;
-    if (late) throw new TollgateError('TG_ERR_DEADLINE_EXCEEDED', String(ctx.requestDeadlineMs));
+    if (late) throw new TollgateError('TG_ERR_DEADLINE_EXCEEDED', ctx.requestDeadlineMs);
     throw connectionFailure(error, target, timeoutMs);
   } finally {
     clearTimeout(timer);
   }
-  if (late) throw new TollgateError('TG_ERR_DEADLINE_EXCEEDED', String(ctx.requestDeadlineMs));
+  if (late) throw new TollgateError('TG_ERR_DEADLINE_EXCEEDED', ctx.requestDeadlineMs);
   const payload = Buffer.concat(chunks, size);
   if (!framedAsJsonObject(payload)) throw notJson(target, response.statusCode);
   return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);

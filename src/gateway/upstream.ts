@@ -82,7 +82,7 @@ export function connectionFailure(error: unknown, target: Target, timeoutMs: num
     error instanceof undiciErrors.BodyTimeoutError ||
     error instanceof undiciErrors.ConnectTimeoutError
   ) {
-    return new TollgateError('TG_ERR_PROVIDER_TIMEOUT', target.provider, String(timeoutMs));
+    return new TollgateError('TG_ERR_PROVIDER_TIMEOUT', target.provider, timeoutMs);
   }
   const code = (error as { code?: string }).code ?? (error as Error).name ?? 'unknown error';
   return new TollgateError('TG_ERR_PROVIDER_UNREACHABLE', target.provider, code);
@@ -117,5 +117,5 @@ async function statusFailure(response: Dispatcher.ResponseData, target: Target):
   if (status === 400 || status === 413 || status === 422) {
     return new TollgateError('TG_ERR_PROVIDER_REJECTED', target.provider, providerMessage(payload, target));
   }
-  return new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, String(status));
+  return new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, status);
 }

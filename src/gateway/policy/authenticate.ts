@@ -54,7 +54,7 @@ export async function authenticate(ctx: KeyLookup, caller: Caller): Promise<KeyE
   if (known) return check(known, now);
   const wait = ctx.authFailures.retryAfter(caller.ip, now);
   if (wait > 0) {
-    throw new TollgateError('TG_ERR_KEY_FAILURES_THROTTLED', String(wait)).withHeaders({ 'retry-after': String(wait) });
+    throw new TollgateError('TG_ERR_KEY_FAILURES_THROTTLED', wait).withHeaders({ 'retry-after': String(wait) });
   }
   const pending = ctx.keys.get(hash);
   const found = pending instanceof Promise ? await pending : pending;

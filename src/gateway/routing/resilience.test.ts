@@ -5,7 +5,7 @@ import { attemptOrder, firstAnswer, TargetHealth, withHealth, withRetries } from
 
 const target = (id: string, position: number, weight = 1) =>
   ({ id, position, weight, provider: 'p' }) as unknown as Target;
-const serverError = () => new TollgateError('TG_ERR_PROVIDER_ERROR', 'p', '500');
+const serverError = () => new TollgateError('TG_ERR_PROVIDER_ERROR', 'p', 500);
 const badRequest = () => new TollgateError('TG_ERR_PROVIDER_REJECTED', 'p', 'no');
 const noSleep = async () => {};
 

@@ -70,7 +70,7 @@ export const anthropicMessagesDoor: FrontDoor = {
       return {
         usage: undefined,
         outputText: '',
-        error: new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, '200', `an error: ${message}`),
+        error: new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, 200, `an error: ${message}`),
       };
     }
     return { usage: usageFromAnthropicMessage(answer), outputText: messageOutputText(answer) };

@@ -43,7 +43,7 @@ export const openaiChatDoor: FrontDoor = {
       return {
         usage: undefined,
         outputText: '',
-        error: new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, '200', `an error: ${message}`),
+        error: new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, 200, `an error: ${message}`),
       };
     }
     return { usage: usageFromOpenAI(answer.usage as never), outputText: chatOutputText(answer) };

@@ -36,7 +36,7 @@ export class OpenAIStreamTap implements StreamTap {
       this.error = new TollgateError(
         'TG_ERR_PROVIDER_ERROR',
         this.provider,
-        '200',
+        200,
         `an error event: ${typeof detail === 'string' ? detail.slice(0, 300) : 'no message'}`,
       );
       return true;

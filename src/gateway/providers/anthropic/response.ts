@@ -41,7 +41,7 @@ export function toChatCompletion(message: AnthropicMessage, model: string): Tran
 export function chatResponse(payload: Uint8Array, model: string): TranslatedResponse {
   const message = parseAnswer<AnthropicMessage>(payload, 'anthropic');
   if (message.type !== 'message') {
-    throw new TollgateError('TG_ERR_PROVIDER_ERROR', 'anthropic', '200 with a body that is not a message');
+    throw new TollgateError('TG_ERR_PROVIDER_ERROR', 'anthropic', 200, 'a body that is not a message');
   }
   return toChatCompletion(message, model);
 }

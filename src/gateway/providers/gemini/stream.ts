@@ -58,8 +58,8 @@ export class GeminiChunkDecoder implements ChunkDecoder {
       if (!data || typeof data !== 'object') continue;
       if (data.error) {
         const { code, status, message } = data.error;
-        const detail = `${code ?? 500} mid-stream (${status ?? 'error'}: ${String(message ?? '').slice(0, 200)})`;
-        throw new TollgateError('TG_ERR_PROVIDER_ERROR', 'gemini', detail);
+        const detail = `an error mid-stream (${status ?? 'error'}: ${String(message ?? '').slice(0, 200)})`;
+        throw new TollgateError('TG_ERR_PROVIDER_ERROR', 'gemini', typeof code === 'number' ? code : 500, detail);
       }
       chunks.push(...this.#translate(data));
     }

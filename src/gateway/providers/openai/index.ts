@@ -1,7 +1,8 @@
-import { TollgateError } from '../../../errors.ts';
 import { type Usage, usageFromOpenAI } from '../../metering/cost.ts';
 import { eventData, SseSplitter } from '../../sse.ts';
 import type { ChunkDecoder, HttpCall, OpenAIObject, ProviderAdapter } from '../adapter.ts';
+import { parseAnswer } from '../shared/answer.ts';
+import { errorBodyMessage } from '../shared/error-body.ts';
 import type { ProviderSpec, ResolvedCredential } from '../types.ts';
 
 /**
@@ -25,14 +26,6 @@ export function baseUrlEndpoint(defaultBaseUrl: string): OpenAIEndpoint {
     if (credential.settings.organization) headers['openai-organization'] = credential.settings.organization;
     return { url: `${base}${PATHS[kind]}`, headers };
   };
-}
-
-function parse(payload: Uint8Array, what: string): OpenAIObject {
-  try {
-    return JSON.parse(Buffer.from(payload).toString('utf8')) as OpenAIObject;
-  } catch {
-    throw new TollgateError('TG_ERR_PROVIDER_ERROR', what, '200 with a body that is not JSON');
-  }
 }
 
 /** OpenAI's stream, read into chunk objects (for front doors that need to translate it). */
@@ -84,7 +77,7 @@ export function openaiFormatAdapter(
       return { url, headers, body: JSON.stringify(sent) };
     },
     chatResponse(payload) {
-      const body = parse(payload, spec.id);
+      const body = parseAnswer(payload, spec.id);
       return { body, usage: usageFromOpenAI(body.usage as never) };
     },
     chatStream: () => new OpenAIChunkDecoder(),
@@ -93,7 +86,7 @@ export function openaiFormatAdapter(
       return { url, headers, body: JSON.stringify(body) };
     },
     embeddingsResponse(payload) {
-      const body = parse(payload, spec.id);
+      const body = parseAnswer(payload, spec.id);
       return { body, usage: usageFromOpenAI(body.usage as never) };
     },
     // Only providers that serve the Responses API themselves; the others are reached through chat.
@@ -103,19 +96,6 @@ export function openaiFormatAdapter(
         return { url, headers, body: JSON.stringify(model === undefined ? body : { ...body, model }) };
       },
     }),
-    errorMessage(payload) {
-      try {
-        const parsed = JSON.parse(Buffer.from(payload).toString('utf8')) as {
-          error?: { message?: unknown } | string;
-          message?: unknown;
-        };
-        if (typeof parsed.error === 'string') return parsed.error;
-        if (typeof parsed.error?.message === 'string') return parsed.error.message;
-        if (typeof parsed.message === 'string') return parsed.message;
-      } catch {
-        // Not JSON: no message to pass on.
-      }
-      return undefined;
-    },
+    errorMessage: errorBodyMessage,
   };
 }

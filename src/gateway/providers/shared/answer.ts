@@ -14,10 +14,10 @@ export function parseAnswer<T extends object = Json>(payload: Uint8Array, provid
   try {
     parsed = JSON.parse(Buffer.from(payload).toString('utf8'));
   } catch {
-    throw new TollgateError('TG_ERR_PROVIDER_ERROR', provider, '200 with a body that is not JSON');
+    throw new TollgateError('TG_ERR_PROVIDER_ERROR', provider, 200, 'a body that is not JSON');
   }
   if (!parsed || typeof parsed !== 'object') {
-    throw new TollgateError('TG_ERR_PROVIDER_ERROR', provider, '200 with a body that is not a JSON object');
+    throw new TollgateError('TG_ERR_PROVIDER_ERROR', provider, 200, 'a body that is not a JSON object');
   }
   return parsed as T;
 }
