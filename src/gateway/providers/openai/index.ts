@@ -28,6 +28,11 @@ export function baseUrlEndpoint(defaultBaseUrl: string): OpenAIEndpoint {
   };
 }
 
+/** An `error` event in an OpenAI-format stream: the provider failed after the stream began. */
+export class OpenAIStreamError extends Error {
+  override readonly name = 'OpenAIStreamError';
+}
+
 /** OpenAI's stream, read into chunk objects (for front doors that need to translate it). */
 class OpenAIChunkDecoder implements ChunkDecoder {
   readonly #splitter = new SseSplitter();
@@ -47,7 +52,8 @@ class OpenAIChunkDecoder implements ChunkDecoder {
     for (const event of events) {
       const data = eventData(event) as OpenAIObject | undefined;
       if (!data) continue;
-      if (data.error) throw new Error(String((data.error as { message?: unknown }).message ?? 'stream error'));
+      if (data.error)
+        throw new OpenAIStreamError(String((data.error as { message?: unknown }).message ?? 'stream error'));
       const usage = usageFromOpenAI(data.usage as never);
       if (usage) this.usage = usage;
       chunks.push(data);
