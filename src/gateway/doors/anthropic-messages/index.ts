@@ -8,6 +8,7 @@ import { checkMessagesRequest } from '../../request-checks.ts';
 import { ChunksToMessageEvents, chatToMessages, messagesToChat } from '../../translate/anthropic-messages.ts';
 import { chatOutputText } from '../chunk-text.ts';
 import type { FrontDoor, StreamTranslator } from '../door.ts';
+import { providerErrorIn } from '../provider-error.ts';
 import { AnthropicStreamTap, messageOutputText } from './stream-tap.ts';
 
 /** Request headers an Anthropic caller may set that the Anthropic API should see too. */
@@ -65,13 +66,7 @@ export const anthropicMessagesDoor: FrontDoor = {
 
   nativeAnswer(answer, target) {
     if (answer.type === 'error') {
-      const detail = (answer.error as Json | undefined)?.message;
-      const message = typeof detail === 'string' ? detail.slice(0, 300) : 'no message';
-      return {
-        usage: undefined,
-        outputText: '',
-        error: new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, 200, `an error: ${message}`),
-      };
+      return { usage: undefined, outputText: '', error: providerErrorIn(target.provider, answer.error, 'an error') };
     }
     return { usage: usageFromAnthropicMessage(answer), outputText: messageOutputText(answer) };
   },

@@ -1,9 +1,10 @@
-import { TollgateError } from '../../../errors.ts';
+import type { TollgateError } from '../../../errors.ts';
 import type { Json } from '../../admission.ts';
 import type { Usage } from '../../metering/cost.ts';
 import { AnthropicUsageTap } from '../../providers/anthropic/usage.ts';
 import { eventData } from '../../sse.ts';
 import type { StreamTap } from '../door.ts';
+import { providerErrorIn } from '../provider-error.ts';
 
 /**
  * Reads an Anthropic stream as it passes through untouched: usage from `message_start` and
@@ -26,13 +27,7 @@ export class AnthropicStreamTap implements StreamTap {
     if (event.includes('error')) {
       const data = eventData(event) as Json | undefined;
       if (data?.type === 'error') {
-        const detail = (data.error as Json | undefined)?.message;
-        this.error = new TollgateError(
-          'TG_ERR_PROVIDER_ERROR',
-          this.provider,
-          200,
-          `an error event: ${typeof detail === 'string' ? detail.slice(0, 300) : 'no message'}`,
-        );
+        this.error = providerErrorIn(this.provider, data.error, 'an error event');
       }
     }
     return true;

@@ -6,6 +6,7 @@ import type { ChatRequest } from '../../providers/adapter.ts';
 import { checkChatRequest } from '../../request-checks.ts';
 import { chatOutputText } from '../chunk-text.ts';
 import type { FrontDoor } from '../door.ts';
+import { providerErrorIn } from '../provider-error.ts';
 import { ChunkWriter } from './chunk-writer.ts';
 import { OpenAIStreamTap } from './stream-tap.ts';
 
@@ -38,13 +39,7 @@ export const openaiChatDoor: FrontDoor = {
 
   nativeAnswer(answer, target) {
     if (answer.error && !Array.isArray(answer.choices)) {
-      const detail = (answer.error as Json | null)?.message;
-      const message = typeof detail === 'string' ? detail.slice(0, 300) : 'no message';
-      return {
-        usage: undefined,
-        outputText: '',
-        error: new TollgateError('TG_ERR_PROVIDER_ERROR', target.provider, 200, `an error: ${message}`),
-      };
+      return { usage: undefined, outputText: '', error: providerErrorIn(target.provider, answer.error, 'an error') };
     }
     return { usage: usageFromOpenAI(answer.usage as never), outputText: chatOutputText(answer) };
   },

@@ -1,9 +1,10 @@
-import { TollgateError } from '../../../errors.ts';
+import type { TollgateError } from '../../../errors.ts';
 import type { Json } from '../../admission.ts';
 import { type Usage, usageFromOpenAI } from '../../metering/cost.ts';
 import { eventData } from '../../sse.ts';
 import { chatOutputText } from '../chunk-text.ts';
 import type { StreamTap } from '../door.ts';
+import { providerErrorIn } from '../provider-error.ts';
 
 /** The usage-only chunk at a stream's end: empty (or, from vLLM, null or no) choices. */
 export function isUsageOnly(chunk: Json): boolean {
@@ -32,13 +33,7 @@ export class OpenAIStreamTap implements StreamTap {
     const data = eventData(event) as Json | undefined;
     if (!data || typeof data !== 'object') return true;
     if (data.error && !Array.isArray(data.choices)) {
-      const detail = (data.error as Json | null)?.message;
-      this.error = new TollgateError(
-        'TG_ERR_PROVIDER_ERROR',
-        this.provider,
-        200,
-        `an error event: ${typeof detail === 'string' ? detail.slice(0, 300) : 'no message'}`,
-      );
+      this.error = providerErrorIn(this.provider, data.error, 'an error event');
       return true;
     }
     const usage = usageFromOpenAI(data.usage as never);
