@@ -182,7 +182,7 @@ export function cacheWriteTtl(body: unknown): '5m' | '1h' | undefined {
   return found;
 }
 
-interface PromptPrices {
+export interface PromptPrices {
   input: number;
   cacheWriteInput?: number | null;
   cacheWrite1hInput?: number | null;
@@ -196,4 +196,9 @@ export function promptTokenPrice(prices: PromptPrices, ttl: '5m' | '1h' | undefi
   if (ttl === undefined) return prices.input;
   const write = ttl === '1h' ? (prices.cacheWrite1hInput ?? prices.cacheWriteInput) : prices.cacheWriteInput;
   return Math.max(prices.input, write ?? 0);
+}
+
+/** Whether a cache write costs more than plain input for this model (so a prompt must be looked at). */
+export function cacheWritesCostMore(prices: PromptPrices): boolean {
+  return (prices.cacheWriteInput ?? 0) > prices.input || (prices.cacheWrite1hInput ?? 0) > prices.input;
 }

@@ -46,11 +46,16 @@ function setup(limit: SpendLimit, spent = 0): Setup {
 }
 
 /** An exchange for `body` as the OpenAI door admits it, served by `upstreamModel`. */
-function exchangeFor(setup: Setup, body: Record<string, unknown>, upstreamModel = 'gpt-4o-mini'): Exchange {
+function exchangeFor(
+  setup: Setup,
+  body: Record<string, unknown>,
+  upstreamModel = 'gpt-4o-mini',
+  prices: Record<string, unknown> = PRICES,
+): Exchange {
   const text = JSON.stringify(body);
   return {
     key: { spendScope: setup.scope, ownerUserId: null, projectId: null, orgId: 'org' },
-    model: { prices: PRICES, maxOutputTokens: null },
+    model: { prices, maxOutputTokens: null },
     request: { headers: { 'content-length': String(Buffer.byteLength(text)) }, body },
     targets: [target(upstreamModel)],
     grantedMaxTokens: undefined,
@@ -251,6 +256,24 @@ describe('reserveSpend', () => {
     const s = setup({ allTimeUsd: 1 }, 1 - 0.001);
     const exchange = await reserve(s, body, 'claude-sonnet-4-5');
     expect(exchange.reservation?.amount).toBeCloseTo((Math.ceil(counted * 1.35) + 10 * 2) / 1e6, 12);
+  });
+
+  it('prices a prompt that writes a cache at the model’s cache-write price', async () => {
+    const prices = { ...PRICES, cacheWriteInput: 1.25, cacheWrite1hInput: 2 };
+    const cached = {
+      model: 'm',
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'x', cache_control: { type: 'ephemeral' } }] }],
+      max_tokens: 10,
+    };
+    const bytes = Buffer.byteLength(JSON.stringify(cached));
+    const s = setup({ allTimeUsd: 100 });
+    const exchange = exchangeFor(s, cached, 'claude-sonnet-4-5', prices);
+    await reserveSpend(s.ctx, exchange, cached, true);
+    expect(exchange.reservation?.amount).toBeCloseTo((bytes * 1.25 + 10 * 2) / 1e6, 12);
+    const plain = chat(10);
+    const other = exchangeFor(s, plain, 'claude-sonnet-4-5', prices);
+    await reserveSpend(s.ctx, other, plain, true);
+    expect(other.reservation?.amount).toBeCloseTo((Buffer.byteLength(JSON.stringify(plain)) + 20) / 1e6, 12);
   });
 
   it('keeps the byte bound for prompts it cannot count', async () => {

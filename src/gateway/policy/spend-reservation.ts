@@ -4,10 +4,12 @@ import { TollgateError } from '../../errors.ts';
 import type { GatewayContext } from '../context.ts';
 import type { Exchange } from '../exchange.ts';
 import {
+  cacheWritesCostMore,
   cacheWriteTtl,
   countedPromptBound,
   hiddenPromptTokens,
   IMAGE_TOKENS,
+  type PromptPrices,
   promptTokenPrice,
 } from './prompt-bound.ts';
 import { describeWindow } from './windows.ts';
@@ -97,7 +99,9 @@ export async function reserveSpend(
   await ctx.ledger.prepare(scopes, now);
   const headroom = ctx.ledger.headroom(scopes, now);
   // A prompt that writes a cache may be billed above the input price (Anthropic: 1.25×, 2× for 1 h).
-  const inputPrice = promptTokenPrice(model.prices, cacheWriteTtl(exchange.request.body ?? body)) / 1e6;
+  const prices: PromptPrices = model.prices;
+  const ttl = cacheWritesCostMore(prices) ? cacheWriteTtl(exchange.request.body ?? body) : undefined;
+  const inputPrice = promptTokenPrice(prices, ttl) / 1e6;
   const outputPrice = model.prices.output / 1e6;
   const asked = body.max_completion_tokens ?? body.max_tokens;
   const requested = typeof asked === 'number' ? asked : undefined;
