@@ -103,7 +103,7 @@ export async function reserveSpend(
   const ttl = cacheWritesCostMore(prices) ? cacheWriteTtl(exchange.request.body ?? body) : undefined;
   const inputPrice = promptTokenPrice(prices, ttl) / 1e6;
   const outputPrice = model.prices.output / 1e6;
-  const asked = body.max_completion_tokens ?? body.max_tokens;
+  const asked = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens;
   const requested = typeof asked === 'number' ? asked : undefined;
   const choices = typeof body.n === 'number' && body.n > 1 ? body.n : 1;
   const ceiling = requested ?? model.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS;
