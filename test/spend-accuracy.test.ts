@@ -165,6 +165,15 @@ describe.each(backends())('spend accuracy on $name', (backend) => {
       org: `org:${orgId}`,
     };
     const gateway = tg.tollgate.gateway;
+    /** The usage records' cost and count for one scope (all written: flush first). */
+    const settledOn = async (column: string, id: string) => {
+      await gateway.usage.flush();
+      const [row] = await rawRows<{ total: number | string; count: number | string }>(
+        tg.tollgate.store.db,
+        sql`select coalesce(sum(cost_usd), 0)::float8 as total, count(*) as count from usage_records where ${sql.raw(column)} = ${id}`,
+      );
+      return { total: Number(row?.total ?? 0), count: Number(row?.count ?? 0) };
+    };
     // The limits of users, projects and organisations reload in the background.
     await waitFor(
       () =>
@@ -220,6 +229,28 @@ describe.each(backends())('spend accuracy on $name', (backend) => {
       }
     };
 
+    // While requests are in flight, every reservation is held on all four scopes at once, and what
+    // the key settles is settled on its user, project and organisation too (the organisation had
+    // spent `orgBefore` before: the earlier tests' keys).
+    const orgBefore = gateway.ledger.peek(scopes.org)?.allTimeSpent ?? (await settledOn('org_id', orgId)).total;
+    let samples = 0;
+    let heldSeen = 0;
+    const mismatches: string[] = [];
+    const sampler = setInterval(() => {
+      const [k, u, p, o] = [scopes.key, scopes.user, scopes.project, scopes.org].map((id) => gateway.ledger.peek(id));
+      if (!k || !u || !p || !o) return;
+      samples += 1;
+      if (k.reserved > 0) heldSeen += 1;
+      const same = (a: number, b: number) => Math.abs(a - b) < 1e-12;
+      if (![u, p, o].every((c) => same(c.reserved, k.reserved)) || k.reserved < 0)
+        mismatches.push(`held ${[k, u, p, o].map((c) => c.reserved).join(' / ')}`);
+      if (
+        !same(u.allTimeSpent, k.allTimeSpent) ||
+        !same(p.allTimeSpent, k.allTimeSpent) ||
+        !same(o.allTimeSpent - orgBefore, k.allTimeSpent)
+      )
+        mismatches.push(`spent ${[k, u, p, o].map((c) => c.allTimeSpent).join(' / ')}`);
+    }, 2);
     provider.chunkDelayMs = 20;
     try {
       await Promise.all([finished(), aborted(), failed(), silent(), aborted(), finished(), failed(), aborted()]);
@@ -227,16 +258,13 @@ describe.each(backends())('spend accuracy on $name', (backend) => {
       await waitFor(() => Object.values(scopes).every((id) => gateway.ledger.peek(id)?.reserved === 0));
     } finally {
       provider.chunkDelayMs = 0;
+      clearInterval(sampler);
     }
+    expect(mismatches).toEqual([]);
+    expect(heldSeen).toBeGreaterThan(0);
     await gateway.usage.flush();
 
-    const settled = async (column: string, id: string) => {
-      const [row] = await rawRows<{ total: number | string; count: number | string }>(
-        tg.tollgate.store.db,
-        sql`select coalesce(sum(cost_usd), 0)::float8 as total, count(*) as count from usage_records where ${sql.raw(column)} = ${id}`,
-      );
-      return { total: Number(row?.total ?? 0), count: Number(row?.count ?? 0) };
-    };
+    const settled = settledOn;
     const records = {
       key: await settled('key_id', keyId),
       user: await settled('user_id', user.body.id),
@@ -255,7 +283,7 @@ describe.each(backends())('spend accuracy on $name', (backend) => {
       sql`select status from usage_records where key_id = ${keyId} order by status`,
     );
     console.info(
-      `invariant: ${rows.length} records (${rows.map((row) => row.status).join(', ')}); key spent $${records.key.total.toFixed(6)}, org $${records.org.total.toFixed(6)}`,
+      `invariant: ${samples} samples in flight (${heldSeen} holding a reservation), ${rows.length} records (${rows.map((row) => row.status).join(', ')}); key spent $${records.key.total.toFixed(6)}, org $${records.org.total.toFixed(6)}`,
     );
   }, 30_000);
 });
