@@ -4,6 +4,7 @@ import type { Usage } from '../../metering/cost.ts';
 import type { ChatRequest, HttpCall, OpenAIObject } from '../../providers/adapter.ts';
 import { anthropicHeaders, messagesUrl } from '../../providers/anthropic/request.ts';
 import { usageFromAnthropicMessage } from '../../providers/anthropic/usage.ts';
+import { fitUserId, OPENAI_USER_ID_MAX } from '../../providers/shared/end-user.ts';
 import { checkMessagesRequest } from '../../request-checks.ts';
 import { ChunksToMessageEvents, chatToMessages, messagesToChat } from '../../translate/anthropic-messages.ts';
 import { chatOutputText } from '../chunk-text.ts';
@@ -48,7 +49,11 @@ export const anthropicMessagesDoor: FrontDoor = {
     }
     checkMessagesRequest(body);
     // Policy works on the chat form: the same rules, reservation and output cap for every door.
-    return { ...messagesToChat(body), model: body.model } as ChatRequest;
+    const chat = { ...messagesToChat(body), model: body.model } as ChatRequest;
+    // Chat's `user` is capped (64) where Anthropic's `user_id` is not: Claude Code's ~150-character
+    // one would be refused by OpenAI-format providers. A long one becomes a stable hash.
+    if (typeof chat.user === 'string') chat.user = fitUserId(chat.user, OPENAI_USER_ID_MAX);
+    return chat;
   },
 
   native: (target) => target.adapter.spec.format === 'anthropic',

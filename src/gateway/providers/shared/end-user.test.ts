@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { anthropicMessagesDoor } from '../../doors/anthropic-messages/index.ts';
 import { messagesToChat } from '../../translate/anthropic-messages.ts';
 import type { ChatRequest } from '../adapter.ts';
 import { toAnthropicRequest } from '../anthropic/request.ts';
@@ -36,6 +37,13 @@ describe("an end-user id within each provider's limit", () => {
     metadata: { user_id: CLAUDE_CODE_USER_ID },
     messages: [{ role: 'user', content: 'Hi' }],
   };
+
+  it("Claude Code's user_id through the Anthropic door becomes a chat user OpenAI takes", () => {
+    const chat = anthropicMessagesDoor.toChat(anthropicBody);
+    expect(chat.user).toBe(fitUserId(CLAUDE_CODE_USER_ID, OPENAI_USER_ID_MAX));
+    expect(String(chat.user).length).toBeLessThanOrEqual(OPENAI_USER_ID_MAX);
+    expect(anthropicMessagesDoor.toChat({ ...anthropicBody, metadata: { user_id: 'user-7' } }).user).toBe('user-7');
+  });
 
   it("a chat user longer than Anthropic's cap is hashed into metadata.user_id", () => {
     const long = 'u'.repeat(ANTHROPIC_USER_ID_MAX + 1);
