@@ -118,3 +118,14 @@ describe('token counting (o200k_base)', () => {
     expect(performance.now() - started).toBeLessThan(1_000);
   });
 });
+
+describe('counting hostile text', () => {
+  it('counts one long run without white space in linear time, close to the exact count', () => {
+    // Exact BPE on 64,000 characters without a space took 3.5 s, so 2 MB would outlast this
+    // test's timeout by many minutes; counted in slices it is 250,000 tokens, as exact BPE says.
+    expect(countTextTokens('x'.repeat(2_000_000))).toBe(250_000);
+    const exact = countTextTokens('x'.repeat(1_000));
+    const sliced = countTextTokens(`hello ${'x'.repeat(1_000)} world`) - countTextTokens('hello  world');
+    expect(Math.abs(sliced - exact)).toBeLessThanOrEqual(4);
+  });
+});
