@@ -147,6 +147,77 @@ describe.each(backends())('admin API on $name', (backend) => {
     expect(unknown.body.error.message).toMatch(/no price is known for openai\/my-own-model/);
   });
 
+  it('shows which prices are derived: cache prices follow a given input price by the provider family ratios', async () => {
+    await tg.admin('POST', '/api/v1/credentials', {
+      name: 'claude',
+      provider: 'anthropic',
+      fields: { apiKey: SECRET },
+    });
+    const target = [{ credential: 'claude', upstreamModel: 'claude-sonnet-4-5-20250929' }];
+    const listed = await tg.admin('POST', '/api/v1/models', { name: 'sonnet-list', targets: target });
+    expect(listed.body).toMatchObject({
+      inputPrice: 3,
+      cachedInputPrice: 0.3,
+      cacheWriteInputPrice: 3.75,
+      cacheWrite1hInputPrice: 6,
+      priceSources: { inputPrice: 'catalogue', cacheWriteInputPrice: 'catalogue' },
+    });
+
+    const negotiated = await tg.admin('POST', '/api/v1/models', {
+      name: 'sonnet-deal',
+      targets: target,
+      inputPrice: 2,
+    });
+    expect(negotiated.status).toBe(201);
+    expect(negotiated.body).toMatchObject({
+      inputPrice: 2,
+      outputPrice: 15,
+      cachedInputPrice: 0.2,
+      cacheWriteInputPrice: 2.5,
+      cacheWrite1hInputPrice: 4,
+      priceSources: {
+        inputPrice: 'given',
+        outputPrice: 'catalogue',
+        cachedInputPrice: 'derived',
+        cacheWriteInputPrice: 'derived',
+        cacheWrite1hInputPrice: 'derived',
+      },
+    });
+    expect(negotiated.body.priceNotes.join(' ')).toMatch(/\$2\.5, derived from the input price .*1\.25×/);
+
+    // A new input price moves what was derived from it; a price given stays.
+    const patched = await tg.admin('PATCH', '/api/v1/models/sonnet-deal', { inputPrice: 4, cacheWrite1hInputPrice: 7 });
+    expect(patched.body).toMatchObject({ cachedInputPrice: 0.4, cacheWriteInputPrice: 5, cacheWrite1hInputPrice: 7 });
+    const cheaper = await tg.admin('PATCH', '/api/v1/models/sonnet-deal', { inputPrice: 1 });
+    expect(cheaper.body).toMatchObject({
+      cachedInputPrice: 0.1,
+      cacheWriteInputPrice: 1.25,
+      cacheWrite1hInputPrice: 7,
+    });
+    const shown = await tg.admin('GET', '/api/v1/models/sonnet-deal');
+    expect(shown.body.priceSources).toMatchObject({ cachedInputPrice: 'derived', cacheWrite1hInputPrice: 'given' });
+
+    // An OpenAI model at a given price: its own cached ratio (gpt-4o: 0.5×), never the catalogue's $1.25.
+    await tg.admin('POST', '/api/v1/credentials', { name: 'oai', provider: 'openai', fields: { apiKey: SECRET } });
+    const cheap = await tg.admin('POST', '/api/v1/models', {
+      name: 'oai-cheap',
+      targets: [{ credential: 'oai', upstreamModel: 'gpt-4o' }],
+      inputPrice: 0.5,
+    });
+    expect(cheap.body).toMatchObject({ cachedInputPrice: 0.25, cacheWriteInputPrice: null });
+
+    // A model nobody knows: cached tokens at the full input price, and the details say so.
+    const unknown = await tg.admin('POST', '/api/v1/models', {
+      name: 'oai-own',
+      targets: [{ credential: 'oai', upstreamModel: 'my-fine-tune' }],
+      inputPrice: 1,
+      outputPrice: 2,
+    });
+    expect(unknown.body.cachedInputPrice).toBeNull();
+    expect(unknown.body.priceSources.cachedInputPrice).toBe('none');
+    expect(unknown.body.priceNotes.join(' ')).toMatch(/cached prompt tokens are billed at the full input price/);
+  });
+
   it('refuses credential changes on an instance whose master key was rotated away', async () => {
     const { settings } = await import('../src/store/schema.ts');
     const { eq } = await import('drizzle-orm');

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { FAMILY_RATIOS, priceFamily } from './families.ts';
 
 /** One model's list price. Prices are USD per million tokens. */
 export interface CatalogPrice {
@@ -10,6 +11,13 @@ export interface CatalogPrice {
   output: number;
   /** Price of prompt tokens served from the provider's cache; null: not discounted or not known. */
   cachedInput: number | null;
+  /**
+   * Price of prompt tokens written to the cache with a 5-minute (or unspecified) life; null: no
+   * surcharge, they cost the input price. From the provider family's rule unless the entry says.
+   */
+  cacheWriteInput: number | null;
+  /** Price of prompt tokens written to the cache with a 1-hour life; null: no surcharge. */
+  cacheWrite1hInput: number | null;
   free: boolean;
   /** Largest prompt plus output, in tokens; null when not published. */
   contextWindow: number | null;
@@ -40,11 +48,26 @@ interface CatalogFile {
     input: number;
     output: number;
     cachedInput: number | null;
+    cacheWriteInput?: number | null;
+    cacheWrite1hInput?: number | null;
     free: boolean;
     contextWindow: number | null;
     maxOutputTokens: number | null;
     note?: string;
   }>;
+}
+
+/** The catalogue's cache-write prices for an entry: as the data file gives them, else by the family's rule. */
+function writePrices(
+  model: CatalogFile['models'][number],
+): Pick<CatalogPrice, 'cacheWriteInput' | 'cacheWrite1hInput'> {
+  const ratios = FAMILY_RATIOS[priceFamily(model.provider, model.id) ?? 'openai'];
+  const byRule = (ratio: number | null) => (ratio === null ? null : model.input * ratio);
+  return {
+    cacheWriteInput: model.cacheWriteInput !== undefined ? model.cacheWriteInput : byRule(ratios.cacheWriteInput),
+    cacheWrite1hInput:
+      model.cacheWrite1hInput !== undefined ? model.cacheWrite1hInput : byRule(ratios.cacheWrite1hInput),
+  };
 }
 
 const price = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
@@ -62,8 +85,15 @@ function load(): { checked: string; entries: CatalogPrice[] } {
     if (typeof model.id !== 'string' || model.id.trim() !== model.id || model.id === '') {
       throw new Error(`${where}: id must be a non-empty string without surrounding spaces`);
     }
-    if (!price(model.input) || !price(model.output) || !(model.cachedInput === null || price(model.cachedInput))) {
-      throw new Error(`${where}: prices must be numbers ≥ 0 (cachedInput may be null)`);
+    const nullablePrice = (value: unknown) => value === null || price(value);
+    if (
+      !price(model.input) ||
+      !price(model.output) ||
+      !nullablePrice(model.cachedInput) ||
+      !(model.cacheWriteInput === undefined || nullablePrice(model.cacheWriteInput)) ||
+      !(model.cacheWrite1hInput === undefined || nullablePrice(model.cacheWrite1hInput))
+    ) {
+      throw new Error(`${where}: prices must be numbers ≥ 0 (cached and cache-write prices may be null)`);
     }
     if (typeof model.free !== 'boolean' || model.free !== (model.input === 0 && model.output === 0)) {
       throw new Error(`${where}: free must be true exactly when input and output cost nothing`);
@@ -80,6 +110,7 @@ function load(): { checked: string; entries: CatalogPrice[] } {
       input: model.input,
       output: model.output,
       cachedInput: model.cachedInput,
+      ...writePrices(model),
       free: model.free,
       contextWindow: model.contextWindow,
       maxOutputTokens: model.maxOutputTokens,

@@ -106,3 +106,24 @@ describe('normalizeModelId', () => {
     expect(normalizeModelId(id, provider)).toBe(expected);
   });
 });
+
+describe('cache-write prices', () => {
+  it("prices Claude's cache writes at 1.25× (5 minutes) and 2× (1 hour) input, at Anthropic and on Bedrock", () => {
+    for (const [provider, model] of [
+      ['anthropic', 'claude-sonnet-4-5'],
+      ['bedrock', 'us.anthropic.claude-haiku-4-5-20251001-v1:0'],
+      ['openrouter', 'anthropic/claude-opus-4.5'],
+    ] as const) {
+      const entry = lookupPrice(provider, model);
+      expect(entry, model).toBeDefined();
+      expect(entry?.cacheWriteInput).toBeCloseTo((entry?.input ?? 0) * 1.25, 12);
+      expect(entry?.cacheWrite1hInput).toBeCloseTo((entry?.input ?? 0) * 2, 12);
+      expect(entry?.cachedInput).toBeCloseTo((entry?.input ?? 0) * 0.1, 12);
+    }
+  });
+
+  it('charges nothing extra for cache writes at OpenAI and Gemini', () => {
+    expect(lookupPrice('openai', 'gpt-4o')).toMatchObject({ cacheWriteInput: null, cacheWrite1hInput: null });
+    expect(lookupPrice('gemini', 'gemini-2.5-pro')).toMatchObject({ cacheWriteInput: null, cacheWrite1hInput: null });
+  });
+});

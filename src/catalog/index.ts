@@ -1,6 +1,7 @@
 import { CATALOG_CHECKED, CATALOG_PROVIDERS, type CatalogPrice, catalogEntries } from './catalog.ts';
 import { normalizeModelId, withoutBedrockProfile } from './model-id.ts';
 
+export { type CacheRatios, FAMILY_RATIOS, type PriceFamily, priceFamily } from './families.ts';
 export { CATALOG_CHECKED, CATALOG_PROVIDERS, type CatalogPrice, catalogEntries, normalizeModelId };
 
 /** Servers people run themselves: nothing is billed per token. */
@@ -52,6 +53,8 @@ function free(provider: string, model: string, note: string): CatalogPrice {
     input: 0,
     output: 0,
     cachedInput: 0,
+    cacheWriteInput: 0,
+    cacheWrite1hInput: 0,
     free: true,
     contextWindow: null,
     maxOutputTokens: null,

@@ -9,6 +9,16 @@ import { ACCESS } from './admin-auth.ts';
 import { MAX_PRICE, Ref, RefParams } from './bounds.ts';
 import { type ControlContext, iso, isUuid } from './context.ts';
 import { findCredential } from './credentials.ts';
+import {
+  type GivenPrices,
+  givenPrices,
+  type ModelPrices,
+  PRICE_FIELDS,
+  type PriceSources,
+  priceNotes,
+  resolvePrices,
+  storedSources,
+} from './model-prices.ts';
 
 const Price = Type.Number({ minimum: 0, maximum: MAX_PRICE });
 const TargetBody = Type.Object({
@@ -24,10 +34,15 @@ const TargetBody = Type.Object({
 const ModelBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s]+$' }),
   targets: Type.Array(TargetBody, { minItems: 1, maxItems: 20 }),
-  /** USD per million tokens. */
+  /** USD per million tokens. Prices not given come from the catalogue, or are derived from the input price. */
   inputPrice: Type.Optional(Price),
   outputPrice: Type.Optional(Price),
+  /** Cache reads; null: billed at the input price. */
   cachedInputPrice: Type.Optional(Type.Union([Type.Null(), Price])),
+  /** Cache writes with a 5-minute (or unspecified) life; null: billed at the input price. */
+  cacheWriteInputPrice: Type.Optional(Type.Union([Type.Null(), Price])),
+  /** Cache writes with a 1-hour life; null: billed at the 5-minute write price. */
+  cacheWrite1hInputPrice: Type.Optional(Type.Union([Type.Null(), Price])),
   /** Extra attempts per target after a 429, 5xx, timeout or connection error (default 1). */
   retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5 })),
   /** The most output tokens one call can produce; bounds spend reservations. */
@@ -65,20 +80,47 @@ async function presentAll(db: Db, rows: ModelRow[]) {
           .innerJoin(providerCredentials, eq(providerCredentials.id, modelTargets.credentialId))
           .where(inArray(modelTargets.modelId, ids))
           .orderBy(asc(modelTargets.position));
-  return rows.map((row) => ({
-    id: row.id,
-    name: row.name,
+  return rows.map((row) => {
+    const own = targets.filter((target) => target.modelId === row.id);
+    const prices = rowPrices(row);
+    const sources = storedSources(row.priceSources as Partial<PriceSources> | null, prices);
+    return {
+      id: row.id,
+      name: row.name,
+      ...prices,
+      /** Where each price came from: given, catalogue, derived (from the input price) or none. */
+      priceSources: sources,
+      /** What the prices mean for billing, where it is not plain (derived prices, tokens billed at the input price). */
+      priceNotes: priceNotes(prices, sources, own[0]),
+      retries: row.retries,
+      maxOutputTokens: row.maxOutputTokens,
+      targets: own.map(({ modelId: _, position, ...target }) => ({ ...target, priority: position })),
+      createdAt: iso(row.createdAt),
+      updatedAt: iso(row.updatedAt),
+    };
+  });
+}
+
+function rowPrices(row: ModelRow): ModelPrices {
+  return {
     inputPrice: row.inputPrice,
     outputPrice: row.outputPrice,
     cachedInputPrice: row.cachedInputPrice,
-    retries: row.retries,
-    maxOutputTokens: row.maxOutputTokens,
-    targets: targets
-      .filter((target) => target.modelId === row.id)
-      .map(({ modelId: _, position, ...target }) => ({ ...target, priority: position })),
-    createdAt: iso(row.createdAt),
-    updatedAt: iso(row.updatedAt),
-  }));
+    cacheWriteInputPrice: row.cacheWriteInputPrice,
+    cacheWrite1hInputPrice: row.cacheWrite1hInputPrice,
+  };
+}
+
+/** The prices a request body gives (the ones it leaves out are undefined). */
+function bodyPrices(body: Partial<Static<typeof ModelBody>>): GivenPrices {
+  const given: GivenPrices = {};
+  for (const field of PRICE_FIELDS) if (body[field] !== undefined) given[field] = body[field];
+  return given;
+}
+
+/** The prices as columns, with their sources. */
+function priceColumns({ prices, sources }: { prices: ModelPrices; sources: PriceSources }) {
+  return { ...prices, priceSources: sources };
 }
 
 async function resolveTargets(ctx: ControlContext, modelId: string, targets: Static<typeof TargetBody>[]) {
@@ -98,26 +140,37 @@ async function resolveTargets(ctx: ControlContext, modelId: string, targets: Sta
   return rows;
 }
 
+/** The target prices are resolved for: the first in fallback order. */
+function firstTarget<T extends { position: number }>(targets: T[]): T | undefined {
+  return [...targets].sort((a, b) => a.position - b.position)[0];
+}
+
 /**
- * A new model's prices: as given, and what is not given from the price catalogue for its first
- * target. With neither, the model cannot be priced, and an unpriced model would cost nothing.
+ * An update's prices, when it changes a price or the targets: the prices given before and now
+ * stay, the rest are taken again from the catalogue or derived for the (new) first target.
  */
-function catalogPrices(body: Static<typeof ModelBody>, first: { provider: string; upstreamModel: string } | undefined) {
-  const known = first ? lookupPrice(first.provider, first.upstreamModel) : undefined;
-  const inputPrice = body.inputPrice ?? known?.input;
-  const outputPrice = body.outputPrice ?? known?.output;
-  if (inputPrice === undefined || outputPrice === undefined) {
-    throw new TollgateError(
-      'TG_ERR_INVALID_REQUEST',
-      `no price is known for ${first?.provider}/${first?.upstreamModel}: give inputPrice and outputPrice (USD per million tokens, 0 for free)`,
-    );
-  }
-  return {
-    inputPrice,
-    outputPrice,
-    cachedInputPrice: body.cachedInputPrice !== undefined ? body.cachedInputPrice : (known?.cachedInput ?? null),
-    maxOutputTokens: body.maxOutputTokens !== undefined ? body.maxOutputTokens : (known?.maxOutputTokens ?? null),
-  };
+async function updatedPrices(
+  ctx: ControlContext,
+  current: ModelRow,
+  body: Static<typeof ModelPatch>,
+  targets: Array<{ provider: string; upstreamModel: string; position: number }> | undefined,
+) {
+  const patched = bodyPrices(body);
+  if (Object.keys(patched).length === 0 && !targets) return undefined;
+  const stored = rowPrices(current);
+  const sources = storedSources(current.priceSources as Partial<PriceSources> | null, stored);
+  const first =
+    firstTarget(targets ?? []) ??
+    (
+      await ctx.db
+        .select({ provider: providerCredentials.provider, upstreamModel: modelTargets.upstreamModel })
+        .from(modelTargets)
+        .innerJoin(providerCredentials, eq(providerCredentials.id, modelTargets.credentialId))
+        .where(eq(modelTargets.modelId, current.id))
+        .orderBy(asc(modelTargets.position))
+        .limit(1)
+    )[0];
+  return resolvePrices({ ...givenPrices(stored, sources), ...patched }, first, { prices: stored, sources });
 }
 
 export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
@@ -148,7 +201,10 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
       const body = request.body;
       const id = crypto.randomUUID();
       const targets = await resolveTargets(ctx, id, body.targets);
-      const prices = catalogPrices(body, targets[0]);
+      // Prices not given: the catalogue's for the first target's model, or derived from the given input price.
+      const first = firstTarget(targets);
+      const prices = resolvePrices(bodyPrices(body), first);
+      const known = first ? lookupPrice(first.provider, first.upstreamModel) : undefined;
       const row = await ctx.db.transaction(async (tx) => {
         const [inserted] = await tx
           .insert(models)
@@ -156,7 +212,9 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
             id,
             orgId: ctx.orgId,
             name: body.name,
-            ...prices,
+            ...priceColumns(prices),
+            maxOutputTokens:
+              body.maxOutputTokens !== undefined ? body.maxOutputTokens : (known?.maxOutputTokens ?? null),
             retries: body.retries ?? 1,
           })
           .onConflictDoNothing()
@@ -181,14 +239,13 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
       const current = await findModel(ctx.db, ctx.orgId, request.params.ref);
       const body = request.body;
       const targets = body.targets && (await resolveTargets(ctx, current.id, body.targets));
+      const prices = await updatedPrices(ctx, current, body, targets);
       const row = await ctx.db.transaction(async (tx) => {
         const [updated] = await tx
           .update(models)
           .set({
             ...(body.name !== undefined && { name: body.name }),
-            ...(body.inputPrice !== undefined && { inputPrice: body.inputPrice }),
-            ...(body.outputPrice !== undefined && { outputPrice: body.outputPrice }),
-            ...(body.cachedInputPrice !== undefined && { cachedInputPrice: body.cachedInputPrice }),
+            ...(prices && priceColumns(prices)),
             ...(body.retries !== undefined && { retries: body.retries }),
             ...(body.maxOutputTokens !== undefined && { maxOutputTokens: body.maxOutputTokens }),
             updatedAt: new Date(),

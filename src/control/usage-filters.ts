@@ -110,6 +110,8 @@ export function sums() {
     promptTokens: sql<number>`coalesce(sum(${usageRecords.promptTokens}), 0)::bigint`,
     completionTokens: sql<number>`coalesce(sum(${usageRecords.completionTokens}), 0)::bigint`,
     cachedTokens: sql<number>`coalesce(sum(${usageRecords.cachedTokens}), 0)::bigint`,
+    cacheWriteTokens: sql<number>`coalesce(sum(${usageRecords.cacheWriteTokens}), 0)::bigint`,
+    reasoningTokens: sql<number>`coalesce(sum(${usageRecords.reasoningTokens}), 0)::bigint`,
     costUsd: sql<number>`coalesce(sum(${usageRecords.costUsd}), 0)::float8`,
   };
 }
@@ -119,6 +121,7 @@ export function aggregates() {
   return {
     ...sums(),
     errors: sql<number>`count(*) filter (where ${usageRecords.status} >= 400)::int`,
+    countedRequests: sql<number>`count(*) filter (where ${usageRecords.usageSource} = 'counted')::int`,
     latencyP50Ms: sql<number | null>`percentile_cont(0.5) within group (order by ${usageRecords.latencyMs})`,
     latencyP95Ms: sql<number | null>`percentile_cont(0.95) within group (order by ${usageRecords.latencyMs})`,
   };
@@ -130,6 +133,10 @@ export interface Aggregates {
   promptTokens: number;
   completionTokens: number;
   cachedTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  /** Requests whose tokens Tollgate counted because the provider reported none. */
+  countedRequests: number;
   costUsd: number;
   latencyP50Ms: number | null;
   latencyP95Ms: number | null;
@@ -146,6 +153,9 @@ export function toAggregates(row: Record<string, unknown> | undefined): Aggregat
     promptTokens: number(row?.promptTokens),
     completionTokens: number(row?.completionTokens),
     cachedTokens: number(row?.cachedTokens),
+    cacheWriteTokens: number(row?.cacheWriteTokens),
+    reasoningTokens: number(row?.reasoningTokens),
+    countedRequests: number(row?.countedRequests),
     costUsd: number(row?.costUsd),
     latencyP50Ms: orNull(row?.latencyP50Ms),
     latencyP95Ms: orNull(row?.latencyP95Ms),
@@ -158,7 +168,10 @@ export const AggregateFields = {
   errors: Type.Integer({ description: 'Requests answered with status 400 or above' }),
   promptTokens: Type.Integer(),
   completionTokens: Type.Integer(),
-  cachedTokens: Type.Integer(),
+  cachedTokens: Type.Integer({ description: 'Prompt tokens read from the provider cache' }),
+  cacheWriteTokens: Type.Integer({ description: 'Prompt tokens written to the provider cache (5-minute and 1-hour)' }),
+  reasoningTokens: Type.Integer({ description: 'Output tokens spent on reasoning (billed as output)' }),
+  countedRequests: Type.Integer({ description: 'Requests whose tokens were counted with a tokenizer, not reported' }),
   costUsd: Type.Number(),
   latencyP50Ms: Type.Union([Type.Number(), Type.Null()], { description: 'Median latency; null without requests' }),
   latencyP95Ms: Type.Union([Type.Number(), Type.Null()]),

@@ -4,7 +4,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { UsageRow } from '../store/schema.ts';
 import type { GatewayContext } from './context.ts';
 import { type RequestFinishedEvent, requestFinished } from './diagnostics.ts';
-import { costOf, type Usage, wellFormedUsage } from './metering/cost.ts';
+import { cacheWrites, costOf, type Usage, wellFormedUsage } from './metering/cost.ts';
 import type { KeyEntry } from './policy/key-cache.ts';
 import type { PublishedModel, Target } from './routing/model-registry.ts';
 
@@ -95,6 +95,11 @@ export class Exchange {
       promptTokens: usage?.promptTokens ?? 0,
       completionTokens: usage?.completionTokens ?? 0,
       cachedTokens: usage?.cachedTokens ?? 0,
+      cacheWriteTokens: usage ? cacheWrites(usage) : 0,
+      cacheWrite1hTokens: usage?.cacheWrite1hTokens ?? 0,
+      reasoningTokens: usage?.reasoningTokens ?? 0,
+      // No source when nothing was used (refused, or failed before any usage).
+      usageSource: usage && usage.promptTokens + usage.completionTokens > 0 ? (usage.source ?? 'reported') : null,
       costUsd: cost,
       latencyMs: now - this.started,
       ttftMs: this.firstByteAt === undefined ? null : this.firstByteAt - this.started,

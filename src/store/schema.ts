@@ -186,7 +186,17 @@ export const models = pgTable(
     /** USD per million tokens. */
     inputPrice: doublePrecision('input_price').notNull().default(0),
     outputPrice: doublePrecision('output_price').notNull().default(0),
+    /** Cache reads; null: billed at the input price. */
     cachedInputPrice: doublePrecision('cached_input_price'),
+    /** Cache writes with a 5-minute (or unspecified) life; null: billed at the input price. */
+    cacheWriteInputPrice: doublePrecision('cache_write_input_price'),
+    /** Cache writes with a 1-hour life; null: billed at the 5-minute write price. */
+    cacheWrite1hInputPrice: doublePrecision('cache_write_1h_input_price'),
+    /**
+     * Where each price came from (given, catalogue, derived, none), by API field name; see
+     * control/model-prices.ts. Null for models published before it was kept.
+     */
+    priceSources: jsonb('price_sources').$type<Record<string, string>>(),
     /** Extra attempts on the same target after a retryable failure, before falling back. */
     retries: integer('retries').notNull().default(1),
     /** Most output tokens one call can produce; bounds spend reservations. Null: 4096 assumed. */
@@ -238,7 +248,16 @@ export const usageRecords = pgTable(
     errorCode: text('error_code'),
     promptTokens: integer('prompt_tokens').notNull().default(0),
     completionTokens: integer('completion_tokens').notNull().default(0),
+    /** Prompt tokens read from the provider's cache; part of prompt_tokens. */
     cachedTokens: integer('cached_tokens').notNull().default(0),
+    /** Prompt tokens written to the provider's cache, every life (5-minute and 1-hour); part of prompt_tokens. */
+    cacheWriteTokens: integer('cache_write_tokens').notNull().default(0),
+    /** The 1-hour cache writes; part of cache_write_tokens. */
+    cacheWrite1hTokens: integer('cache_write_1h_tokens').notNull().default(0),
+    /** Output tokens spent on reasoning; part of completion_tokens, billed as output. */
+    reasoningTokens: integer('reasoning_tokens').notNull().default(0),
+    /** 'reported' by the provider or 'counted' with a tokenizer; null when nothing was used (or before it was kept). */
+    usageSource: text('usage_source'),
     costUsd: doublePrecision('cost_usd').notNull().default(0),
     latencyMs: doublePrecision('latency_ms').notNull(),
     ttftMs: doublePrecision('ttft_ms'),

@@ -118,6 +118,8 @@ describe('hostile input to the admin API', () => {
         ['inputPrice'],
         ['outputPrice'],
         ['cachedInputPrice'],
+        ['cacheWriteInputPrice'],
+        ['cacheWrite1hInputPrice'],
         ['retries'],
         ['maxOutputTokens'],
         ['targets', 0, 'weight'],

@@ -10,6 +10,11 @@ interface Model {
   inputPrice: number;
   outputPrice: number;
   cachedInputPrice: number | null;
+  cacheWriteInputPrice: number | null;
+  cacheWrite1hInputPrice: number | null;
+  /** Where each price came from: given, catalogue, derived or none. */
+  priceSources: Record<string, string>;
+  priceNotes: string[];
   targets: Array<{ credential: string; provider: string; upstreamModel: string; weight: number }>;
   createdAt: string;
   updatedAt: string;
@@ -25,6 +30,8 @@ interface PriceOptions {
   inputPrice?: number;
   outputPrice?: number;
   cachedInputPrice?: number;
+  cacheWritePrice?: number;
+  cacheWrite1hPrice?: number;
 }
 
 /** `--credential` + `--upstream-model` is the one-target shorthand for `--target`. */
@@ -44,7 +51,36 @@ function prices(options: PriceOptions) {
     ...(options.inputPrice !== undefined && { inputPrice: options.inputPrice }),
     ...(options.outputPrice !== undefined && { outputPrice: options.outputPrice }),
     ...(options.cachedInputPrice !== undefined && { cachedInputPrice: options.cachedInputPrice }),
+    ...(options.cacheWritePrice !== undefined && { cacheWriteInputPrice: options.cacheWritePrice }),
+    ...(options.cacheWrite1hPrice !== undefined && { cacheWrite1hInputPrice: options.cacheWrite1hPrice }),
   };
+}
+
+/** A price and, unless an administrator gave it, where it came from: `$0.30 (derived)`. */
+function priced(model: Model, field: keyof Model & `${string}Price`): string {
+  const source = model.priceSources?.[field];
+  const value = money(model[field] as number | null);
+  return source && source !== 'given' && model[field] !== null ? `${value} (${source})` : value;
+}
+
+/** The cache-price options of `create` and `update`. */
+function withCachePriceOptions(command: Command): Command {
+  return command
+    .option(
+      '--cached-input-price <usd>',
+      'USD per million cached input tokens (cache reads; default: derived from the input price)',
+      nonNegativeNumber,
+    )
+    .option(
+      '--cache-write-price <usd>',
+      'USD per million tokens written to the cache for 5 minutes (default: derived from the input price)',
+      nonNegativeNumber,
+    )
+    .option(
+      '--cache-write-1h-price <usd>',
+      'USD per million tokens written to the cache for 1 hour (default: derived from the input price)',
+      nonNegativeNumber,
+    );
 }
 
 function targetLines(model: Model): string {
@@ -59,9 +95,12 @@ function describe(model: Model): string {
     ['Name', model.name],
     ['ID', model.id],
     ['Targets', targetLines(model) || '—'],
-    ['Input price (per 1M tokens)', money(model.inputPrice)],
-    ['Output price (per 1M tokens)', money(model.outputPrice)],
-    ['Cached input price (per 1M tokens)', money(model.cachedInputPrice)],
+    ['Input price (per 1M tokens)', priced(model, 'inputPrice')],
+    ['Output price (per 1M tokens)', priced(model, 'outputPrice')],
+    ['Cached input price (per 1M tokens)', priced(model, 'cachedInputPrice')],
+    ['Cache write price, 5 min (per 1M tokens)', priced(model, 'cacheWriteInputPrice')],
+    ['Cache write price, 1 hour (per 1M tokens)', priced(model, 'cacheWrite1hInputPrice')],
+    ...(model.priceNotes?.length ? [['Price notes', model.priceNotes.join('\n')] as [string, string]] : []),
     ['Created', when(model.createdAt)],
     ['Updated', when(model.updatedAt)],
   ]);
@@ -84,7 +123,7 @@ const path = (ref: string) => `/api/v1/models/${encodeURIComponent(ref)}`;
 export function modelCommands(program: Command): void {
   const models = program.command('models').description('Published models: public names mapped to provider targets');
 
-  withModelOptions(subcommand(models, 'create', 'Publish a model'))
+  withCachePriceOptions(withModelOptions(subcommand(models, 'create', 'Publish a model')))
     .requiredOption('--name <name>', 'the public model name callers send')
     .option(
       '--input-price <usd>',
@@ -96,7 +135,6 @@ export function modelCommands(program: Command): void {
       'USD per million output tokens (default: from the price catalogue)',
       nonNegativeNumber,
     )
-    .option('--cached-input-price <usd>', 'USD per million cached input tokens', nonNegativeNumber)
     .action(async (options: TargetOptions & PriceOptions & JsonOption & { name: string }) => {
       const targets = targetsFrom(options);
       if (targets.length === 0) throw new Error('Give a target: --credential and --upstream-model, or --target');
@@ -111,13 +149,14 @@ export function modelCommands(program: Command): void {
       data.models.length === 0
         ? 'No models yet: publish one with `tollgate models create`.'
         : table(
-            ['Name', 'Targets', 'Input $/1M', 'Output $/1M', 'Cached input $/1M'],
+            ['Name', 'Targets', 'Input $/1M', 'Output $/1M', 'Cache read $/1M', 'Cache write 5m / 1h $/1M'],
             data.models.map((model) => [
               model.name,
               targetLines(model),
               money(model.inputPrice),
               money(model.outputPrice),
               money(model.cachedInputPrice),
+              `${money(model.cacheWriteInputPrice)} / ${money(model.cacheWrite1hInputPrice)}`,
             ]),
           ),
     );
@@ -130,12 +169,11 @@ export function modelCommands(program: Command): void {
       emit(options, model, () => describe(model));
     });
 
-  withModelOptions(subcommand(models, 'update', 'Change prices, rename, or replace the targets'))
+  withCachePriceOptions(withModelOptions(subcommand(models, 'update', 'Change prices, rename, or replace the targets')))
     .argument('<ref>', 'model name or id')
     .option('--name <name>', 'a new public name')
     .option('--input-price <usd>', 'USD per million input tokens', nonNegativeNumber)
     .option('--output-price <usd>', 'USD per million output tokens', nonNegativeNumber)
-    .option('--cached-input-price <usd>', 'USD per million cached input tokens', nonNegativeNumber)
     .action(async (ref: string, options: TargetOptions & PriceOptions & JsonOption & { name?: string }) => {
       const targets = targetsFrom(options);
       const body = {

@@ -14,6 +14,10 @@ interface UsageRecord {
   errorCode: string | null;
   promptTokens: number;
   completionTokens: number;
+  cachedTokens: number;
+  cacheWriteTokens: number;
+  reasoningTokens: number;
+  usageSource: 'reported' | 'counted' | null;
   costUsd: number;
   latencyMs: number;
 }
@@ -26,6 +30,9 @@ interface UsagePage {
     promptTokens: number;
     completionTokens: number;
     cachedTokens: number;
+    cacheWriteTokens: number;
+    reasoningTokens: number;
+    countedRequests: number;
     costUsd: number;
   };
   nextCursor: number | null;
@@ -43,6 +50,15 @@ interface UsageOptions extends JsonOption {
   cursor?: number;
 }
 
+/** A count with its parts: `1,200 (800 cache read, 300 cache write)`. */
+function withParts(total: number, parts: Array<[number | undefined, string]>): string {
+  const shown = parts.filter(([value]) => (value ?? 0) > 0).map(([value, label]) => `${count(value)} ${label}`);
+  return shown.length === 0 ? count(total) : `${count(total)} (${shown.join(', ')})`;
+}
+
+/** Counted figures (the provider reported none) are marked with a tilde. */
+const counted = (record: UsageRecord, text: string) => (record.usageSource === 'counted' ? `~${text}` : text);
+
 function render(page: UsagePage): string {
   const { totals } = page;
   const lines = [
@@ -56,16 +72,31 @@ function render(page: UsagePage): string {
             record.model ?? '—',
             record.provider ?? '—',
             record.errorCode ? `${record.status} ${record.errorCode}` : record.status,
-            count(record.promptTokens),
-            count(record.completionTokens),
+            counted(
+              record,
+              withParts(record.promptTokens, [
+                [record.cachedTokens, 'cache read'],
+                [record.cacheWriteTokens, 'cache write'],
+              ]),
+            ),
+            counted(record, withParts(record.completionTokens, [[record.reasoningTokens, 'reasoning']])),
             money(record.costUsd),
             Math.round(record.latencyMs),
           ]),
         ),
     `Total: ${count(totals.requests)} requests (${count(totals.errors)} failed), ` +
-      `${count(totals.promptTokens)} prompt + ${count(totals.completionTokens)} completion tokens, ` +
+      `${withParts(totals.promptTokens, [
+        [totals.cachedTokens, 'cache read'],
+        [totals.cacheWriteTokens, 'cache write'],
+      ])} prompt + ` +
+      `${withParts(totals.completionTokens, [[totals.reasoningTokens, 'reasoning']])} completion tokens, ` +
       `${money(totals.costUsd)}`,
   ];
+  if (page.records.some((record) => record.usageSource === 'counted') || totals.countedRequests > 0) {
+    lines.push(
+      `~ counted with a tokenizer: the provider reported no usage (${count(totals.countedRequests)} of the requests)`,
+    );
+  }
   if (page.nextCursor !== null) lines.push(`More records: add --cursor ${page.nextCursor}`);
   return lines.join('\n');
 }

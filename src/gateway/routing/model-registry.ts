@@ -8,11 +8,17 @@ import type { ProviderAdapter } from '../providers/adapter.ts';
 import { authMethod, providerAdapter } from '../providers/registry.ts';
 import type { ResolvedCredential } from '../providers/types.ts';
 
+/** USD per million tokens, per token class (see docs/metering.md). */
 export interface Prices {
-  /** USD per million tokens. */
   input: number;
+  /** Output, reasoning included. */
   output: number;
+  /** Cache reads; null: the input price. */
   cachedInput: number | null;
+  /** Cache writes with a 5-minute (or unspecified) life; null or absent: the input price. */
+  cacheWriteInput?: number | null;
+  /** Cache writes with a 1-hour life; null or absent: the 5-minute write price. */
+  cacheWrite1hInput?: number | null;
 }
 
 export interface Target {
@@ -124,7 +130,13 @@ export class ModelRegistry {
         id: row.id,
         orgId: row.orgId,
         name: row.name,
-        prices: { input: row.inputPrice, output: row.outputPrice, cachedInput: row.cachedInputPrice },
+        prices: {
+          input: row.inputPrice,
+          output: row.outputPrice,
+          cachedInput: row.cachedInputPrice,
+          cacheWriteInput: row.cacheWriteInputPrice,
+          cacheWrite1hInput: row.cacheWrite1hInputPrice,
+        },
         maxOutputTokens: row.maxOutputTokens,
         retries: row.retries,
         createdAt: row.createdAt.getTime(),

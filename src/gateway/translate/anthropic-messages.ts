@@ -4,6 +4,7 @@ import { type Usage, usageFromOpenAI } from '../metering/cost.ts';
 import type { ChatRequest, OpenAIObject } from '../providers/adapter.ts';
 import { urlFromSource } from '../providers/anthropic/images.ts';
 import { anthropicStopReason } from '../providers/anthropic/stop-reasons.ts';
+import { messagesUsage } from '../providers/anthropic/usage.ts';
 import type { AnthropicMessage, AnthropicUsage, ImageSource } from '../providers/anthropic/wire.ts';
 
 /**
@@ -168,15 +169,9 @@ export function messagesToChat(body: Json): ChatRequest {
 
 // ——— Response: OpenAI → Anthropic ———
 
-/** Anthropic counts cache reads apart from `input_tokens`; OpenAI counts them inside the prompt. */
-function anthropicUsage(usage: Usage | undefined): Required<AnthropicUsage> {
-  const cached = usage?.cachedTokens ?? 0;
-  return {
-    input_tokens: Math.max((usage?.promptTokens ?? 0) - cached, 0),
-    output_tokens: usage?.completionTokens ?? 0,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: cached,
-  };
+/** Anthropic counts cache reads and writes apart from `input_tokens`; OpenAI counts them inside the prompt. */
+function anthropicUsage(usage: Usage | undefined): AnthropicUsage {
+  return messagesUsage(usage ?? { promptTokens: 0, completionTokens: 0, cachedTokens: 0 });
 }
 
 function messageId(id: unknown): string {

@@ -68,7 +68,12 @@ describe('Anthropic message → OpenAI chat.completion', () => {
       ),
       'm',
     );
-    expect(written.usage).toEqual({ promptTokens: 188107, completionTokens: 393, cachedTokens: 0 });
+    expect(written.usage).toEqual({
+      promptTokens: 188107,
+      completionTokens: 393,
+      cachedTokens: 0,
+      cacheWriteTokens: 188086,
+    });
   });
 
   it('gives a tool-only answer null content, and thinking as reasoning_content', () => {

@@ -2,30 +2,56 @@ import type { Usage } from '../../metering/cost.ts';
 import { eventData } from '../../sse.ts';
 import type { AnthropicUsage } from './wire.ts';
 
+export { openaiUsage } from '../../metering/cost.ts';
+
 const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
 /**
- * Anthropic's usage in the gateway's terms. Anthropic counts cache reads and cache writes
- * apart from `input_tokens`; the prompt is all three together (cache writes are billed here at
- * the plain input price).
+ * Anthropic's usage in the gateway's terms. Anthropic counts cache reads and cache writes apart
+ * from `input_tokens`; the prompt is all three together. Writes are split by life with
+ * `cache_creation` (5-minute and 1-hour); writes it does not break down are 5-minute writes.
+ * Thinking is part of `output_tokens` and not reported apart.
  */
 export function usageFromAnthropic(usage: AnthropicUsage | null | undefined): Usage | undefined {
   if (!usage || typeof usage !== 'object') return undefined;
-  const cached = count(usage.cache_read_input_tokens);
+  const reads = count(usage.cache_read_input_tokens);
+  const byLife = usage.cache_creation && typeof usage.cache_creation === 'object' ? usage.cache_creation : {};
+  const writes1h = count(byLife.ephemeral_1h_input_tokens);
+  const writes = Math.max(count(usage.cache_creation_input_tokens), writes1h + count(byLife.ephemeral_5m_input_tokens));
+  const writes5m = writes - writes1h;
   return {
-    promptTokens: count(usage.input_tokens) + cached + count(usage.cache_creation_input_tokens),
+    promptTokens: count(usage.input_tokens) + reads + writes,
     completionTokens: count(usage.output_tokens),
-    cachedTokens: cached,
+    cachedTokens: reads,
+    ...(writes5m > 0 && { cacheWriteTokens: writes5m }),
+    ...(writes1h > 0 && { cacheWrite1hTokens: writes1h }),
   };
 }
 
-/** The gateway's usage as OpenAI's `usage` object. */
-export function openaiUsage(usage: Usage): Record<string, unknown> {
+/**
+ * The gateway's usage as an Anthropic `usage` object, for answers translated to the Messages
+ * API: `input_tokens` is the prompt less cache reads and writes, as Anthropic counts it; the
+ * writes are `cache_creation_input_tokens`, broken down by life in `cache_creation` when there
+ * are any. The other direction of {@link usageFromAnthropic}.
+ */
+export function messagesUsage(usage: Usage): AnthropicUsage & {
+  input_tokens: number;
+  output_tokens: number;
+  cache_creation_input_tokens: number;
+  cache_read_input_tokens: number;
+} {
+  const reads = usage.cachedTokens;
+  const writes1h = usage.cacheWrite1hTokens ?? 0;
+  const writes5m = usage.cacheWriteTokens ?? 0;
+  const writes = writes5m + writes1h;
   return {
-    prompt_tokens: usage.promptTokens,
-    completion_tokens: usage.completionTokens,
-    total_tokens: usage.promptTokens + usage.completionTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedTokens },
+    input_tokens: Math.max(usage.promptTokens - reads - writes, 0),
+    output_tokens: usage.completionTokens,
+    cache_creation_input_tokens: writes,
+    cache_read_input_tokens: reads,
+    ...(writes > 0 && {
+      cache_creation: { ephemeral_5m_input_tokens: writes5m, ephemeral_1h_input_tokens: writes1h },
+    }),
   };
 }
 
@@ -47,6 +73,14 @@ export class StreamUsage {
       'cache_creation_input_tokens',
     ] as const) {
       if (typeof usage[key] === 'number') merged[key] = usage[key];
+    }
+    const byLife = usage.cache_creation;
+    if (byLife && typeof byLife === 'object') {
+      const kept = { ...merged.cache_creation };
+      for (const key of ['ephemeral_5m_input_tokens', 'ephemeral_1h_input_tokens'] as const) {
+        if (typeof byLife[key] === 'number') kept[key] = byLife[key];
+      }
+      merged.cache_creation = kept;
     }
     this.#usage = merged;
   }

@@ -11,7 +11,10 @@ export interface AnthropicUsage {
   input_tokens?: number | null;
   output_tokens?: number | null;
   cache_read_input_tokens?: number | null;
+  /** Every cache write, whatever its life. */
   cache_creation_input_tokens?: number | null;
+  /** Cache writes by life (with the 1-hour cache): their sum is `cache_creation_input_tokens`. */
+  cache_creation?: { ephemeral_5m_input_tokens?: number | null; ephemeral_1h_input_tokens?: number | null } | null;
 }
 
 export type ImageSource = { type: 'base64'; media_type: string; data: string } | { type: 'url'; url: string };

@@ -28,6 +28,7 @@ describe('Bedrock chat response', () => {
         completion_tokens: 60,
         total_tokens: 185,
         prompt_tokens_details: { cached_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 0 },
       },
     });
     expect(body.id).toMatch(/^chatcmpl-[0-9a-f]{32}$/);
@@ -63,12 +64,18 @@ describe('Bedrock chat response', () => {
 
   it('counts prompt-cache reads and writes as prompt tokens, and reads as cached tokens', () => {
     const { body, usage } = chatResponse(fixture('converse-cached.json'), 'claude');
-    expect(usage).toEqual({ promptTokens: 12 + 1800 + 248, completionTokens: 18, cachedTokens: 1800 });
+    expect(usage).toEqual({
+      promptTokens: 12 + 1800 + 248,
+      completionTokens: 18,
+      cachedTokens: 1800,
+      cacheWriteTokens: 248,
+    });
     expect(body.usage).toEqual({
       prompt_tokens: 2060,
       completion_tokens: 18,
       total_tokens: 2078,
-      prompt_tokens_details: { cached_tokens: 1800 },
+      prompt_tokens_details: { cached_tokens: 1800, cache_write_tokens: 248 },
+      completion_tokens_details: { reasoning_tokens: 0 },
     });
   });
 

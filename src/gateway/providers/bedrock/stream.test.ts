@@ -64,6 +64,7 @@ describe('Bedrock stream decoder', () => {
         completion_tokens: 60,
         total_tokens: 185,
         prompt_tokens_details: { cached_tokens: 0 },
+        completion_tokens_details: { reasoning_tokens: 0 },
       },
     });
   });
@@ -124,9 +125,9 @@ describe('Bedrock stream decoder', () => {
     expect(usageChunk?.usage).toMatchObject({
       prompt_tokens: 130,
       completion_tokens: 5,
-      prompt_tokens_details: { cached_tokens: 100 },
+      prompt_tokens_details: { cached_tokens: 100, cache_write_tokens: 20 },
     });
-    expect(decoder.usage).toEqual({ promptTokens: 130, completionTokens: 5, cachedTokens: 100 });
+    expect(decoder.usage).toEqual({ promptTokens: 130, completionTokens: 5, cachedTokens: 100, cacheWriteTokens: 20 });
   });
 
   it("throws Bedrock's message on an exception event", () => {

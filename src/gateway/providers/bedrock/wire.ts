@@ -48,7 +48,10 @@ export interface TokenUsage {
   outputTokens?: number;
   totalTokens?: number;
   cacheReadInputTokens?: number;
+  /** Every cache write, whatever its life. */
   cacheWriteInputTokens?: number;
+  /** Cache writes by life, 1 hour before 5 minutes; absent or empty when nothing was written. */
+  cacheDetails?: Array<{ ttl?: '5m' | '1h' | string; inputTokens?: number }>;
 }
 
 /** A content block of a response: only the kinds Tollgate translates are typed. */

@@ -45,7 +45,7 @@ describe('geminiAdapter against the fake Gemini API', () => {
       max_tokens: 20,
     });
     expect((body.choices as any[])[0].message.content).toBe('Hello there! How can I help you today?');
-    expect(usage).toEqual({ promptTokens: 7, completionTokens: 35, cachedTokens: 0 });
+    expect(usage).toEqual({ promptTokens: 7, completionTokens: 35, cachedTokens: 0, reasoningTokens: 27 });
     const received = fake.received.at(-1);
     expect(received?.path).toBe('/v1beta/models/gemini-2.5-flash:generateContent');
     expect(received?.headers['x-goog-api-key']).toBe('AIza-fake');

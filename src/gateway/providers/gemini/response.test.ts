@@ -37,7 +37,7 @@ describe('chatResponse', () => {
       },
     });
     expect(typeof body.created).toBe('number');
-    expect(usage).toEqual({ promptTokens: 10, completionTokens: 35, cachedTokens: 0 });
+    expect(usage).toEqual({ promptTokens: 10, completionTokens: 35, cachedTokens: 0, reasoningTokens: 27 });
   });
 
   it('turns a recorded function call into a tool call whose id carries the thought signature', () => {
@@ -113,7 +113,7 @@ describe('chatResponse', () => {
       ),
       'm',
     );
-    expect(usage).toEqual({ promptTokens: 1205, completionTokens: 100, cachedTokens: 1024 });
+    expect(usage).toEqual({ promptTokens: 1205, completionTokens: 100, cachedTokens: 1024, reasoningTokens: 70 });
     expect(body.usage).toEqual({
       prompt_tokens: 1205,
       completion_tokens: 100,

@@ -100,7 +100,7 @@ describe('GeminiChunkDecoder', () => {
       { delta: { content: 'Hi there! How can I help you today?' }, finish_reason: null },
       { delta: {}, finish_reason: 'stop' },
     ]);
-    expect(decoder.usage).toEqual({ promptTokens: 2, completionTokens: 351, cachedTokens: 0 });
+    expect(decoder.usage).toEqual({ promptTokens: 2, completionTokens: 351, cachedTokens: 0, reasoningTokens: 344 });
   });
 
   it('sends a function call as one complete tool call and finishes tool_calls on a later event (Gemini 3)', () => {

@@ -1,27 +1,27 @@
-import type { Usage } from '../../metering/cost.ts';
+import { openaiUsage, type Usage } from '../../metering/cost.ts';
 import type { UsageMetadata } from './wire.ts';
 
+const count = (value: unknown): number => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
 /**
- * Gemini's `usageMetadata` in the gateway's terms. Thinking tokens are billed as output, so they
- * count as completion tokens; prompt tokens include the cached ones (as `Usage` wants) and any
- * tool-use prompt tokens, which are billed as input.
+ * Gemini's `usageMetadata` in the gateway's terms. Gemini counts thinking apart from the answer
+ * (`totalTokenCount` = prompt + candidates + thoughts), and bills it as output: the completion
+ * is candidates plus thoughts, the thoughts its reasoning part. The prompt includes the cached
+ * tokens (`promptTokenCount` already does) and any tool-use prompt tokens, billed as input.
+ * Gemini reports no cache writes: an explicit cache is created (and paid for by the hour) apart.
  */
 export function usageOf(metadata: UsageMetadata | undefined): Usage | undefined {
   if (!metadata || typeof metadata !== 'object') return undefined;
+  const thoughts = count(metadata.thoughtsTokenCount);
   return {
-    promptTokens: (metadata.promptTokenCount ?? 0) + (metadata.toolUsePromptTokenCount ?? 0),
-    completionTokens: (metadata.candidatesTokenCount ?? 0) + (metadata.thoughtsTokenCount ?? 0),
-    cachedTokens: metadata.cachedContentTokenCount ?? 0,
+    promptTokens: count(metadata.promptTokenCount) + count(metadata.toolUsePromptTokenCount),
+    completionTokens: count(metadata.candidatesTokenCount) + thoughts,
+    cachedTokens: count(metadata.cachedContentTokenCount),
+    ...(thoughts > 0 && { reasoningTokens: thoughts }),
   };
 }
 
 /** The same usage as an OpenAI `usage` object, reasoning tokens broken out as OpenAI does. */
-export function openaiUsageOf(usage: Usage, metadata: UsageMetadata): Record<string, unknown> {
-  return {
-    prompt_tokens: usage.promptTokens,
-    completion_tokens: usage.completionTokens,
-    total_tokens: usage.promptTokens + usage.completionTokens,
-    prompt_tokens_details: { cached_tokens: usage.cachedTokens },
-    completion_tokens_details: { reasoning_tokens: metadata.thoughtsTokenCount ?? 0 },
-  };
+export function openaiUsageOf(usage: Usage, _metadata?: UsageMetadata): Record<string, unknown> {
+  return openaiUsage(usage);
 }

@@ -20,7 +20,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link } from '@tanstack/react-router';
 import { errorMessage, patch, post } from '../../api/client.ts';
 import { keys, useCredentials } from '../../api/queries.ts';
-import type { Model } from '../../api/types.ts';
+import type { Model, PriceField } from '../../api/types.ts';
 import { notifySuccess } from '../../components/notify.ts';
 import { Loading } from '../../components/query-state.tsx';
 import { type NumberValue, toNumber } from '../keys/policy-form.ts';
@@ -39,6 +39,8 @@ interface Values {
   inputPrice: NumberValue;
   outputPrice: NumberValue;
   cachedInputPrice: NumberValue;
+  cacheWriteInputPrice: NumberValue;
+  cacheWrite1hInputPrice: NumberValue;
   retries: NumberValue;
   maxOutputTokens: NumberValue;
   targets: TargetValues[];
@@ -52,6 +54,21 @@ const emptyTarget = (priority: number): TargetValues => ({
   timeoutMs: '',
 });
 
+/** A price as the form shows it: the value when an admin gave it, empty when it follows a rule. */
+function given(model: Model, field: PriceField): NumberValue {
+  const value = model[field] as number | null;
+  return model.priceSources?.[field] === 'given' && value !== null ? value : '';
+}
+
+/** The placeholder of an empty cache price: what it is now, and why. */
+function cachePlaceholder(model: Model | undefined, field: PriceField): string {
+  if (!model) return 'Derived from the input price';
+  const value = model[field] as number | null;
+  const source = model.priceSources?.[field];
+  if (value === null) return field === 'cacheWrite1hInputPrice' ? 'The 5-minute write price' : 'The input price';
+  return `$${value} (${source === 'catalogue' ? 'catalogue' : 'derived'})`;
+}
+
 function initial(model: Model | undefined): Values {
   if (!model) {
     return {
@@ -60,6 +77,8 @@ function initial(model: Model | undefined): Values {
       inputPrice: '',
       outputPrice: '',
       cachedInputPrice: '',
+      cacheWriteInputPrice: '',
+      cacheWrite1hInputPrice: '',
       retries: 1,
       maxOutputTokens: '',
       targets: [emptyTarget(0)],
@@ -70,7 +89,10 @@ function initial(model: Model | undefined): Values {
     free: model.inputPrice === 0 && model.outputPrice === 0,
     inputPrice: model.inputPrice,
     outputPrice: model.outputPrice,
-    cachedInputPrice: model.cachedInputPrice ?? '',
+    // Cache prices an admin did not set stay empty, so they keep following the input price.
+    cachedInputPrice: given(model, 'cachedInputPrice'),
+    cacheWriteInputPrice: given(model, 'cacheWriteInputPrice'),
+    cacheWrite1hInputPrice: given(model, 'cacheWrite1hInputPrice'),
     retries: model.retries,
     maxOutputTokens: model.maxOutputTokens ?? '',
     targets: model.targets.map((target) => ({
@@ -89,12 +111,17 @@ function initial(model: Model | undefined): Values {
  */
 function body(values: Values) {
   const price = (value: NumberValue) => (values.free ? 0 : toNumber(value));
-  const cached = values.free ? null : toNumber(values.cachedInputPrice);
+  const cache = (value: NumberValue) => (values.free ? 0 : toNumber(value));
+  const cached = cache(values.cachedInputPrice);
+  const write = cache(values.cacheWriteInputPrice);
+  const write1h = cache(values.cacheWrite1hInputPrice);
   return {
     name: values.name.trim(),
     inputPrice: price(values.inputPrice),
     outputPrice: price(values.outputPrice),
     ...(cached !== undefined && { cachedInputPrice: cached }),
+    ...(write !== undefined && { cacheWriteInputPrice: write }),
+    ...(write1h !== undefined && { cacheWrite1hInputPrice: write1h }),
     retries: toNumber(values.retries) ?? 1,
     maxOutputTokens: toNumber(values.maxOutputTokens) ?? null,
     targets: values.targets.map((target) => ({
@@ -234,10 +261,11 @@ export function ModelFormModal({ model, onClose }: { model?: Model; onClose: () 
             </Group>
             <Divider label="Prices (USD per million tokens)" labelPosition="left" />
             <Text size="xs" c="dimmed" mt={-8}>
-              Leave empty to use Tollgate's price catalogue for the first target's model.
+              Leave empty to use Tollgate's price catalogue for the first target's model. Cache prices left empty follow
+              the input price by the provider's ratios (Claude: reads 0.1×, 5-minute writes 1.25×, 1-hour writes 2×).
             </Text>
             <Checkbox label="Free model (no cost is recorded)" {...form.getInputProps('free', { type: 'checkbox' })} />
-            <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm">
+            <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
               <NumberInput
                 label="Input"
                 placeholder="From the catalogue"
@@ -250,11 +278,28 @@ export function ModelFormModal({ model, onClose }: { model?: Model; onClose: () 
                 {...priceInput}
                 {...form.getInputProps('outputPrice')}
               />
+            </SimpleGrid>
+            <SimpleGrid cols={{ base: 1, sm: 3 }} spacing="sm">
               <NumberInput
                 label="Cached input"
-                placeholder="From the catalogue"
+                description="Cache reads"
+                placeholder={cachePlaceholder(model, 'cachedInputPrice')}
                 {...priceInput}
                 {...form.getInputProps('cachedInputPrice')}
+              />
+              <NumberInput
+                label="Cache write"
+                description="Written for 5 minutes"
+                placeholder={cachePlaceholder(model, 'cacheWriteInputPrice')}
+                {...priceInput}
+                {...form.getInputProps('cacheWriteInputPrice')}
+              />
+              <NumberInput
+                label="Cache write, 1 hour"
+                description="Written for 1 hour"
+                placeholder={cachePlaceholder(model, 'cacheWrite1hInputPrice')}
+                {...priceInput}
+                {...form.getInputProps('cacheWrite1hInputPrice')}
               />
             </SimpleGrid>
             <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">

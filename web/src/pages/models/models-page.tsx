@@ -1,10 +1,10 @@
-import { ActionIcon, Badge, Button, Code, Group, Menu, Paper, Stack, Table, Text } from '@mantine/core';
+import { ActionIcon, Badge, Button, Code, Group, Menu, Paper, Stack, Table, Text, Tooltip } from '@mantine/core';
 import { IconCpu, IconDots, IconPencil, IconPlus, IconTrash } from '@tabler/icons-react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { del } from '../../api/client.ts';
 import { keys, useModels } from '../../api/queries.ts';
-import type { Model } from '../../api/types.ts';
+import type { Model, PriceField } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.ts';
 import { confirmAction } from '../../components/confirm.tsx';
 import { EmptyState } from '../../components/empty-state.tsx';
@@ -14,6 +14,29 @@ import { QueryState } from '../../components/query-state.tsx';
 import { formatPrice, formatRelative } from '../../lib/format.ts';
 import { ModelFormModal } from './model-form.tsx';
 
+/** A cache price, with where it came from when an admin did not set it. */
+function CachePrice({ model, field, label }: { model: Model; field: PriceField; label: string }) {
+  const value = model[field] as number | null;
+  if (value === null) return null;
+  const source = model.priceSources?.[field];
+  return (
+    <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }} data-testid={`price-${field}`}>
+      {label} {formatPrice(value)}
+      {source === 'derived' && (
+        <Badge
+          ml={4}
+          size="xs"
+          variant="light"
+          color="gray"
+          title="Derived from the input price by the provider's ratio"
+        >
+          derived
+        </Badge>
+      )}
+    </Text>
+  );
+}
+
 function Prices({ model }: { model: Model }) {
   if (model.inputPrice === 0 && model.outputPrice === 0) {
     return (
@@ -22,6 +45,7 @@ function Prices({ model }: { model: Model }) {
       </Badge>
     );
   }
+  const notes = model.priceNotes ?? [];
   return (
     <Stack gap={0}>
       <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
@@ -30,10 +54,33 @@ function Prices({ model }: { model: Model }) {
       <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
         Out {formatPrice(model.outputPrice)}
       </Text>
-      {model.cachedInputPrice !== null && (
-        <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
-          Cached {formatPrice(model.cachedInputPrice)}
+      <CachePrice model={model} field="cachedInputPrice" label="Cache read" />
+      <CachePrice model={model} field="cacheWriteInputPrice" label="Cache write" />
+      <CachePrice model={model} field="cacheWrite1hInputPrice" label="Cache write 1 h" />
+      {model.cachedInputPrice === null && (
+        <Text size="xs" c="orange" style={{ whiteSpace: 'nowrap' }}>
+          Cached tokens at the input price
         </Text>
+      )}
+      {notes.length > 0 && (
+        <Tooltip
+          multiline
+          w={360}
+          withinPortal
+          label={
+            <Stack gap={4}>
+              {notes.map((note) => (
+                <Text size="xs" key={note}>
+                  {note}
+                </Text>
+              ))}
+            </Stack>
+          }
+        >
+          <Text size="xs" c="dimmed" td="underline" style={{ cursor: 'help', width: 'fit-content' }} tabIndex={0}>
+            About these prices
+          </Text>
+        </Tooltip>
       )}
     </Stack>
   );

@@ -4,6 +4,42 @@ import type { UsageRecord } from '../../api/types.ts';
 import { HttpStatusBadge } from '../../components/status-badge.tsx';
 import { formatDateTime, formatInteger, formatMs, formatTimestamp, formatUsd } from '../../lib/format.ts';
 
+/** Parts of a token count, dimmed after it: ` (1,024 cached, 300 cache write)`. */
+function Parts({ parts }: { parts: Array<[number | undefined, string, string?]> }) {
+  const shown = parts.filter(([value]) => (value ?? 0) > 0);
+  if (shown.length === 0) return null;
+  return (
+    <Text span size="xs" c="dimmed">
+      {' ('}
+      {shown.map(([value, label, hint], index) => (
+        <span key={label} title={hint}>
+          {index > 0 && ', '}
+          {formatInteger(value ?? 0)} {label}
+        </span>
+      ))}
+      {')'}
+    </Text>
+  );
+}
+
+function cacheWriteLife(record: UsageRecord): string {
+  const hour = record.cacheWrite1hTokens ?? 0;
+  const five = record.cacheWriteTokens - hour;
+  return `Written to the prompt cache: ${formatInteger(five)} for 5 minutes, ${formatInteger(hour)} for 1 hour`;
+}
+
+/** Marks figures Tollgate counted with a tokenizer because the provider reported no usage. */
+function CountedMark({ record }: { record: UsageRecord }) {
+  if (record.usageSource !== 'counted') return null;
+  return (
+    <Tooltip label="Counted with a tokenizer: the provider reported no usage">
+      <Text span size="xs" c="orange" fw={600} mr={4} data-testid="usage-counted" aria-label="counted">
+        ≈
+      </Text>
+    </Tooltip>
+  );
+}
+
 export function UsageHistory({
   records,
   page,
@@ -80,16 +116,19 @@ export function UsageHistory({
                   </Tooltip>
                 </Table.Td>
                 <Table.Td ta="right" data-testid="usage-input-tokens">
+                  <CountedMark record={record} />
                   {formatInteger(record.promptTokens)}
-                  {record.cachedTokens > 0 && (
-                    <Text span size="xs" c="dimmed">
-                      {' '}
-                      ({formatInteger(record.cachedTokens)} cached)
-                    </Text>
-                  )}
+                  <Parts
+                    parts={[
+                      [record.cachedTokens, 'cached'],
+                      [record.cacheWriteTokens, 'cache write', cacheWriteLife(record)],
+                    ]}
+                  />
                 </Table.Td>
                 <Table.Td ta="right" data-testid="usage-output-tokens">
+                  <CountedMark record={record} />
                   {formatInteger(record.completionTokens)}
+                  <Parts parts={[[record.reasoningTokens, 'reasoning', 'Reasoning tokens, billed as output']]} />
                 </Table.Td>
                 <Table.Td ta="right" data-testid="usage-cost">
                   {formatUsd(record.costUsd)}

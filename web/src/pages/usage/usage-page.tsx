@@ -3,6 +3,7 @@ import { IconChartBar, IconDownload } from '@tabler/icons-react';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useMemo, useState } from 'react';
 import { type UsageFilters as Filters, useUsagePage, useUsageSeries } from '../../api/queries.ts';
+import type { UsageTotals } from '../../api/types.ts';
 import { EmptyState } from '../../components/empty-state.tsx';
 import { notifyError } from '../../components/notify.ts';
 import { PageHeader } from '../../components/page-header.tsx';
@@ -20,6 +21,15 @@ const route = getRouteApi('/signed-in/usage');
 /** Records a CSV export may hold. */
 const EXPORT_CAP = 100_000;
 const PAGE = 25;
+
+/** Cache reads and writes within the input tokens: `1.2M cache read · 30K cache write`. */
+function cacheHint(totals: UsageTotals | undefined): string | undefined {
+  const parts = [
+    totals?.cachedTokens ? `${formatCompact(totals.cachedTokens)} cache read` : '',
+    totals?.cacheWriteTokens ? `${formatCompact(totals.cacheWriteTokens)} cache write` : '',
+  ].filter(Boolean);
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}
 
 export function UsagePage() {
   const search = route.useSearch();
@@ -94,7 +104,16 @@ export function UsagePage() {
       ) : (
         <>
           <SimpleGrid cols={{ base: 1, xs: 2, md: 3, xl: 6 }} spacing="md" mb="md">
-            <StatCard label="Requests" loading={!totals} value={formatInteger(totals?.requests ?? 0)} />
+            <StatCard
+              label="Requests"
+              loading={!totals}
+              value={formatInteger(totals?.requests ?? 0)}
+              hint={
+                totals?.countedRequests
+                  ? `${formatInteger(totals.countedRequests)} with counted tokens (no usage reported)`
+                  : undefined
+              }
+            />
             <StatCard
               label="Errors"
               loading={!totals}
@@ -105,9 +124,14 @@ export function UsagePage() {
               label="Input tokens"
               loading={!totals}
               value={formatCompact(totals?.promptTokens ?? 0)}
-              hint={totals?.cachedTokens ? `${formatCompact(totals.cachedTokens)} cached` : undefined}
+              hint={cacheHint(totals)}
             />
-            <StatCard label="Output tokens" loading={!totals} value={formatCompact(totals?.completionTokens ?? 0)} />
+            <StatCard
+              label="Output tokens"
+              loading={!totals}
+              value={formatCompact(totals?.completionTokens ?? 0)}
+              hint={totals?.reasoningTokens ? `${formatCompact(totals.reasoningTokens)} reasoning` : undefined}
+            />
             <StatCard label="Cost" loading={!totals} value={formatUsd(totals?.costUsd ?? 0)} />
             <StatCard
               label="Latency p50 / p95"
