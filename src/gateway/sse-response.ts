@@ -56,12 +56,7 @@ export class SseResponse {
       error instanceof TollgateError
         ? error
         : error instanceof Error && error.name.endsWith('StreamError')
-          ? new TollgateError(
-              'TG_ERR_PROVIDER_ERROR',
-              provider,
-              200,
-              `an error event: ${error.message.slice(0, 300)}`,
-            )
+          ? new TollgateError('TG_ERR_PROVIDER_ERROR', provider, 200, `an error event: ${error.message.slice(0, 300)}`)
           : new TollgateError('TG_ERR_PROVIDER_UNREACHABLE', provider, 'stream interrupted');
     if (!this.#raw.destroyed) this.#raw.write(door.streamError(failure));
     return failure;
