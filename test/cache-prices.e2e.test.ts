@@ -109,12 +109,18 @@ describe.each(backends())('cache writes billed at their own prices on $name', (b
   });
 
   it('bills them through the OpenAI door too, and shows the writes in prompt_tokens_details', async () => {
-    const answer = await openai.chat.completions.create({
-      model: 'sonnet',
-      max_tokens: 200,
-      messages: [{ role: 'user', content: CACHE_WRITE }],
-    });
+    const { data: answer, response } = await openai.chat.completions
+      .create({
+        model: 'sonnet',
+        max_tokens: 200,
+        messages: [{ role: 'user', content: CACHE_WRITE }],
+      })
+      .withResponse();
     expect(answer.usage?.prompt_tokens).toBe(anthropicRecord.promptTokens);
+    expect(Number(response.headers.get('x-tollgate-cache-write-tokens'))).toBe(
+      REPORTED.cacheWrite5m + REPORTED.cacheWrite1h,
+    );
+    expect(Number(response.headers.get('x-tollgate-cost-usd'))).toBeCloseTo(anthropicCost, 8);
     expect(answer.usage?.prompt_tokens_details).toMatchObject({
       cached_tokens: 0,
       cache_write_tokens: REPORTED.cacheWrite5m + REPORTED.cacheWrite1h,

@@ -10,5 +10,8 @@ export function usageHeaders(reply: FastifyReply, exchange: Exchange, usage: Usa
   reply.header('x-tollgate-prompt-tokens', String(usage.promptTokens));
   reply.header('x-tollgate-completion-tokens', String(usage.completionTokens));
   reply.header('x-tollgate-cached-tokens', String(usage.cachedTokens));
+  const writes = (usage.cacheWriteTokens ?? 0) + (usage.cacheWrite1hTokens ?? 0);
+  if (writes > 0) reply.header('x-tollgate-cache-write-tokens', String(writes));
+  if (usage.reasoningTokens) reply.header('x-tollgate-reasoning-tokens', String(usage.reasoningTokens));
   if (usage.source === 'counted') reply.header('x-tollgate-usage-source', 'counted');
 }
