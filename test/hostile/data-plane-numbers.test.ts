@@ -60,6 +60,13 @@ const DOORS: Door[] = [
     others: ['temperature', 'top_p', 'top_k'],
   },
   {
+    path: '/v1/responses',
+    dialect: 'openai',
+    rest: '"model":"metered","input":"one two three"',
+    counts: ['max_output_tokens'],
+    others: ['temperature', 'top_p', 'top_logprobs'],
+  },
+  {
     path: '/v1/embeddings',
     dialect: 'openai',
     rest: '"model":"embedder","input":"one two three"',

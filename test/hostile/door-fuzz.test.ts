@@ -7,7 +7,7 @@ import { tempDir } from '../support/backends.ts';
 import { type RunningTollgate, startTollgate } from '../support/tollgate.ts';
 
 /**
- * A property-based fuzzer over the bodies of both front doors. Whatever a caller sends, the
+ * A property-based fuzzer over the bodies of every front door. Whatever a caller sends, the
  * answer is a success, a 4xx, or a provider's 5xx — never Tollgate's own 500; every error is a
  * well-formed body in the door's dialect and carries no stack trace or internal message; and
  * the server still serves a normal request afterwards.
@@ -118,6 +118,36 @@ const count = fc.integer({ min: 1, max: 50 }).map(String);
 const stream = fc.constantFrom('true', 'false');
 const text = fc.string().map((item) => JSON.stringify(item));
 
+/** Responses API input: a string, or items — messages with any content, function calls and their outputs, anything. */
+const item = fc.oneof(
+  { weight: 4, arbitrary: message },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(role, content)
+      .map(
+        ([who, what]) =>
+          `{"type":"message","role":"${who}","content":${what.replace(/"type":"text"/g, '"type":"input_text"')}}`,
+      ),
+  },
+  { weight: 1, arbitrary: fc.constant('{"type":"function_call","call_id":"c1","name":"f","arguments":"{}"}') },
+  {
+    weight: 1,
+    arbitrary: fc.tuple(content).map(([what]) => `{"type":"function_call_output","call_id":"c1","output":${what}}`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '{"type":"reasoning","id":"rs_1","summary":[]}',
+      '{"type":"item_reference","id":"msg_1"}',
+    ),
+  },
+);
+const input = fc.oneof(
+  text,
+  fc.array(item, { minLength: 1, maxLength: 4 }).map((items) => `[${items.join(',')}]`),
+);
+
 const DOORS = [
   {
     path: '/v1/chat/completions',
@@ -148,6 +178,27 @@ const DOORS = [
         tool_choice: fc.constantFrom('{"type":"auto"}', '{"type":"any"}', '{"type":"tool","name":"f"}'),
         metadata: text.map((id) => `{"user_id":${id}}`),
         stop_sequences: fc.array(text, { maxLength: 3 }).map((items) => `[${items.join(',')}]`),
+      },
+    ),
+  },
+  {
+    path: '/v1/responses',
+    dialect: 'openai' as const,
+    body: bodyFor(
+      { model, input },
+      {
+        instructions: text,
+        max_output_tokens: count,
+        stream,
+        tools: fc.constantFrom(
+          '[{"type":"function","name":"f","parameters":{"type":"object"}}]',
+          '[{"type":"namespace","name":"ns","tools":[{"type":"function","name":"f"}]},{"type":"web_search"}]',
+        ),
+        tool_choice: fc.constantFrom('"auto"', '"required"', '{"type":"function","name":"f"}'),
+        text: fc.constant('{"format":{"type":"json_schema","name":"x","schema":{"type":"object"}}}'),
+        reasoning: fc.constant('{"effort":"low"}'),
+        previous_response_id: text,
+        safety_identifier: text,
       },
     ),
   },
@@ -249,9 +300,11 @@ describe('door fuzzing', () => {
         );
       }
       const normal =
-        door.dialect === 'openai'
-          ? '{"model":"fuzz","messages":[{"role":"user","content":"hello"}]}'
-          : '{"model":"fuzz","max_tokens":10,"messages":[{"role":"user","content":"hello"}]}';
+        door.path === '/v1/responses'
+          ? '{"model":"fuzz","input":"hello"}'
+          : door.dialect === 'openai'
+            ? '{"model":"fuzz","messages":[{"role":"user","content":"hello"}]}'
+            : '{"model":"fuzz","max_tokens":10,"messages":[{"role":"user","content":"hello"}]}';
       expect((await send(door.path, normal)).status).toBe(200);
     },
     60_000,
