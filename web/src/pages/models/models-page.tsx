@@ -20,7 +20,7 @@ function CachePrice({ model, field, label }: { model: Model; field: PriceField; 
   if (value === null) return null;
   const source = model.priceSources?.[field];
   return (
-    <Text size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }} data-testid={`price-${field}`}>
+    <Text component="div" size="xs" c="dimmed" style={{ whiteSpace: 'nowrap' }} data-testid={`price-${field}`}>
       {label} {formatPrice(value)}
       {source === 'derived' && (
         <Badge
