@@ -50,11 +50,11 @@ export interface FrontDoor {
   /** A whole chat answer (OpenAI `chat.completion`) in the door's format. */
   fromChat(completion: OpenAIObject, body: Json): Json;
   /**
-   * A translator of chat chunks into the door's stream events. `promptTokens` is the prompt's
-   * size as known before the answer (reported or counted), for doors whose first event
-   * announces it (Anthropic's `message_start`).
+   * A translator of chat chunks into the door's stream events. `promptTokens` counts the prompt
+   * before the answer, for doors whose first event announces it (Anthropic's `message_start`);
+   * it is a function so that doors that do not need the count do not pay for it.
    */
-  streamFromChat(body: Json, promptTokens: number): StreamTranslator;
+  streamFromChat(body: Json, promptTokens: () => number): StreamTranslator;
   /** The event that ends a broken stream, in the door's format. */
   streamError(error: TollgateError): string;
 }

@@ -45,7 +45,7 @@ export async function serveStream(
   const tap: StreamTap | undefined = native ? door.nativeTap(body, target) : undefined;
   const decoder = native ? undefined : target.adapter.chatStream(target.upstreamModel);
   const translator: StreamTranslator | undefined = decoder
-    ? door.streamFromChat(body, countedPromptTokens(chat))
+    ? door.streamFromChat(body, () => countedPromptTokens(chat))
     : undefined;
   const reported = (): Usage | undefined => (tap ? tap.usage : decoder?.usage);
   const output = () => (tap ? tap.outputText : (translator?.outputText ?? ''));

@@ -78,6 +78,6 @@ export const anthropicMessagesDoor: FrontDoor = {
 
   nativeTap: (_body, target) => new AnthropicStreamTap(target.provider),
   fromChat: (completion, body) => chatToMessages(completion, String(body.model)) as unknown as Json,
-  streamFromChat: (body, promptTokens) => new MessageEventWriter(String(body.model), promptTokens),
+  streamFromChat: (body, promptTokens) => new MessageEventWriter(String(body.model), promptTokens()),
   streamError: (failure) => `event: error\ndata: ${renderError(failure, 'anthropic')}\n\n`,
 };
