@@ -110,6 +110,10 @@ describe('loadConfig', () => {
       TOLLGATE_ALLOW_LINK_LOCAL_UPSTREAMS: 'true',
       TOLLGATE_METRICS_TOKEN: 'a-long-enough-metrics-token',
       TOLLGATE_TRUSTED_PROXIES: '10.0.0.1,10.1.0.0/16',
+      REDIS_URL: 'redis://redis:6379/1',
+      TOLLGATE_COORD_FAILURE: 'open',
+      TOLLGATE_SHUTDOWN_GRACE: '45',
+      TOLLGATE_CONFIG: '/etc/tollgate.yaml',
     };
     // Every server variable in docs/configuration.md (the tables before its CLI section) is here.
     const doc = readFileSync(new URL('../docs/configuration.md', import.meta.url), 'utf8').split('\n## CLI')[0] ?? '';
@@ -140,6 +144,10 @@ describe('loadConfig', () => {
       allowLinkLocalUpstreams: true,
       metricsToken: 'a-long-enough-metrics-token',
       trustedProxies: ['10.0.0.1', '10.1.0.0/16'],
+      redisUrl: 'redis://redis:6379/1',
+      coordFailure: 'open',
+      shutdownGraceMs: 45_000,
+      configFile: '/etc/tollgate.yaml',
     });
   });
 
@@ -173,6 +181,9 @@ describe('loadConfig', () => {
     ['TOLLGATE_PLAN_KEY_LIMITS', 'free=-1'],
     ['TOLLGATE_PLAN_KEY_LIMITS', 'free=10,'],
     ['TOLLGATE_DEFAULT_PLAN', 'gold'],
+    ['REDIS_URL', 'http://redis:6379'],
+    ['TOLLGATE_COORD_FAILURE', 'sometimes'],
+    ['TOLLGATE_SHUTDOWN_GRACE', '-5'],
   ])('refuses %s=%s with an error that names the variable', (variable, value) => {
     const error = configError({ [variable]: value });
     expect(error.variable).toBe(variable);

@@ -50,6 +50,19 @@ export interface Config {
   maxConnections: number;
   /** Whether provider base URLs may reach link-local and cloud metadata addresses. */
   allowLinkLocalUpstreams: boolean;
+  /** Redis (or Valkey) shared by every instance for counters, leases and invalidation. */
+  redisUrl: string | undefined;
+  /**
+   * What a request that needs shared counters does while Redis cannot be reached: `closed`
+   * refuses it, `open` serves it on this instance's own counters, `auto` is closed for keys
+   * that have a spend limit (theirs or their owner's, project's or organisation's) and open
+   * for the rest.
+   */
+  coordFailure: 'auto' | 'closed' | 'open';
+  /** On SIGTERM, how long requests in flight (streams included) may take to finish, in ms. */
+  shutdownGraceMs: number;
+  /** A declarative tollgate.yaml applied at start, when set. */
+  configFile: string | undefined;
 }
 
 export const PLANS = ['free', 'pro', 'enterprise'] as const;
@@ -134,6 +147,24 @@ function flag(env: Env, name: string): boolean {
   throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
 }
 
+function redisUrl(env: Env): string | undefined {
+  const raw = env.REDIS_URL?.trim() || undefined;
+  if (raw && !/^rediss?:\/\/[^\s]+$/.test(raw)) {
+    throw new ConfigError('REDIS_URL', 'must start with redis:// or rediss://');
+  }
+  return raw;
+}
+
+const COORD_FAILURE = ['auto', 'closed', 'open'] as const;
+
+function coordFailure(env: Env): Config['coordFailure'] {
+  const raw = env.TOLLGATE_COORD_FAILURE?.trim().toLowerCase() || 'auto';
+  if (!COORD_FAILURE.includes(raw as Config['coordFailure'])) {
+    throw new ConfigError('TOLLGATE_COORD_FAILURE', `must be one of ${COORD_FAILURE.join(', ')}`);
+  }
+  return raw as Config['coordFailure'];
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function firstOwner(env: Env): { adminEmail: string | undefined; adminPassword: string | undefined } {
@@ -210,5 +241,9 @@ export function loadConfig(env: Env = process.env): Config {
     idleTimeoutMs: integer(env, 'TOLLGATE_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     maxConnections: integer(env, 'TOLLGATE_MAX_CONNECTIONS', 10_000, 1, 1_000_000),
     allowLinkLocalUpstreams: flag(env, 'TOLLGATE_ALLOW_LINK_LOCAL_UPSTREAMS'),
+    redisUrl: redisUrl(env),
+    coordFailure: coordFailure(env),
+    shutdownGraceMs: integer(env, 'TOLLGATE_SHUTDOWN_GRACE', 30, 0, 3600) * 1000,
+    configFile: env.TOLLGATE_CONFIG?.trim() ? path.resolve(env.TOLLGATE_CONFIG.trim()) : undefined,
   };
 }
