@@ -53,6 +53,11 @@ export interface RateLimits {
 
 const created = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 const updated = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
+/**
+ * What manages the row besides the admin API: 'tollgate.yaml' when a declarative file lists it
+ * (see src/declarative/), so the next apply overwrites hand-made edits; null when made by hand.
+ */
+const managedBy = () => text('managed_by').$type<'tollgate.yaml'>();
 
 export const roleEnum = pgEnum('role', ['owner', 'admin', 'member', 'viewer']);
 export const keyStatusEnum = pgEnum('key_status', ['active', 'disabled', 'revoked']);
@@ -79,6 +84,7 @@ export const projects = pgTable(
     /** At most this many keys per owning user in this project; null means no such limit. */
     keysPerUser: integer('keys_per_user'),
     spendLimit: jsonb('spend_limit').$type<SpendLimit>().notNull().default({}),
+    managedBy: managedBy(),
     createdAt: created(),
   },
   (t) => [uniqueIndex('projects_org_name').on(t.orgId, t.name)],
@@ -168,6 +174,7 @@ export const providerCredentials = pgTable(
     secretPreview: jsonb('secret_preview').$type<Record<string, string>>().notNull(),
     /** Non-secret settings: base URL, API version, region, … */
     settings: jsonb('settings').$type<Record<string, string>>().notNull().default({}),
+    managedBy: managedBy(),
     createdAt: created(),
     updatedAt: updated(),
   },
@@ -201,6 +208,7 @@ export const models = pgTable(
     retries: integer('retries').notNull().default(1),
     /** Most output tokens one call can produce; bounds spend reservations. Null: 4096 assumed. */
     maxOutputTokens: integer('max_output_tokens'),
+    managedBy: managedBy(),
     createdAt: created(),
     updatedAt: updated(),
   },
