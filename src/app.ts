@@ -33,6 +33,7 @@ import { allowLinkLocalUpstreams } from './gateway/upstream-address.ts';
 import { sendError, toTollgateError } from './http-errors.ts';
 import { createLogger } from './logger.ts';
 import { createMetrics, metricsAuthorized } from './metrics.ts';
+import { drain, quiescent } from './shutdown.ts';
 import { openStore, type Store } from './store/db.ts';
 import { dashboardRoutes } from './web.ts';
 
@@ -186,8 +187,12 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   let closed: Promise<void> | undefined;
   const close = () => {
     closed ??= (async () => {
+      // From here on /health and every new request answer 503: a load balancer drains this instance.
       closing = true;
-      await app.close();
+      // Requests in flight may finish within the grace; past it they are cut (and billed).
+      const cut = await drain(app, config.shutdownGraceMs, logger);
+      // A request cut at the grace, or whose caller left, queues its usage record just after.
+      await quiescent(() => usage.recorded, 50, cut > 0 ? 5000 : 1000);
       metrics.close();
       await usage.close();
       await invalidation.close();

@@ -111,6 +111,8 @@ export class UsageWriter {
   /** While the database is unreachable: no attempt before this time (ms), and the current wait. */
   #retryAt = 0;
   #backoffMs = 0;
+  /** Records queued since start (written or not); a stop waits until it stops moving. */
+  recorded = 0;
   /** Records written since start; for tests and metrics. */
   written = 0;
   /** Records the database would not take, set aside in usage_dead_letters or the dead-letter file. */
@@ -154,6 +156,7 @@ export class UsageWriter {
   }
 
   record(row: UsageRow): void {
+    this.recorded += 1;
     this.#queue.push(storableRow(row));
     if (this.#queue.length === this.#batchSize) void this.flush();
   }
