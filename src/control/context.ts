@@ -15,6 +15,9 @@ export interface ControlContext {
   clock: () => number;
 }
 
+/** What the control plane's write services need: everything but the usage writer. */
+export type WriteContext = Omit<ControlContext, 'usage'>;
+
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `:ref` path parameters accept an id or, where names are unique, a name. */

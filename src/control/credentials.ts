@@ -16,13 +16,13 @@ import {
 } from '../store/schema.ts';
 import { ACCESS } from './admin-auth.ts';
 import { RefParams } from './bounds.ts';
-import { type ControlContext, iso, isUuid } from './context.ts';
+import { type ControlContext, iso, isUuid, type WriteContext } from './context.ts';
 
 const Fields = Type.Record(Type.String(), Type.String({ maxLength: 10_000 }), {
   maxProperties: 50,
   propertyNames: { maxLength: 100 },
 });
-const CredentialBody = Type.Object({
+export const CredentialBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }),
   provider: Type.String({ minLength: 1, maxLength: 100 }),
   authMethod: Type.Optional(Type.String({ maxLength: 100 })),
@@ -33,6 +33,8 @@ const CredentialPatch = Type.Object({
   name: Type.Optional(CredentialBody.properties.name),
   fields: Type.Optional(Fields),
 });
+export type CredentialInput = Static<typeof CredentialBody>;
+export type CredentialChange = Static<typeof CredentialPatch>;
 
 export async function findCredential(db: Db, orgId: string, ref: string): Promise<CredentialRow> {
   const [row] = await db
@@ -53,7 +55,7 @@ export async function findCredential(db: Db, orgId: string, ref: string): Promis
  * A URL field (base URL, endpoint, authority) may not name a link-local or cloud metadata
  * address. Names that only resolve there are stopped when the gateway connects.
  */
-function refuseMetadataUrls(fields: Record<string, string>): void {
+export function refuseMetadataUrls(fields: Record<string, string>): void {
   for (const [name, value] of Object.entries(fields)) {
     const reason = refusedUrl(value);
     if (reason) throw new TollgateError('TG_ERR_INVALID_REQUEST', `"${name}" may not point at ${reason}`);
@@ -61,7 +63,7 @@ function refuseMetadataUrls(fields: Record<string, string>): void {
 }
 
 /** Splits submitted fields into secrets and settings as the auth method declares them. */
-function splitFields(method: AuthMethod, provider: string, fields: Record<string, string>, partial: boolean) {
+export function splitFields(method: AuthMethod, provider: string, fields: Record<string, string>, partial: boolean) {
   const secrets: Record<string, string> = {};
   const settings: Record<string, string> = {};
   /** Fields given as "" on an update: removed (required ones cannot be). */
@@ -109,7 +111,7 @@ function without(record: Record<string, string>, names: string[]): Record<string
  * After `tollgate rotate-master-key`, an instance not yet restarted still holds the old key:
  * a secret it wrote could not be read by the others. Such an instance refuses to write one.
  */
-async function requireCurrentMasterKey(ctx: ControlContext): Promise<void> {
+async function requireCurrentMasterKey(ctx: WriteContext): Promise<void> {
   const [row] = await ctx.db.select().from(instanceSettings).where(eq(instanceSettings.key, 'master_key_check'));
   if (row && row.value !== ctx.vault.checkValue()) {
     throw new TollgateError(
@@ -123,7 +125,88 @@ function preview(secrets: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(secrets).map(([name, value]) => [name, maskSecret(value)]));
 }
 
-async function dependents(db: Db, credentialIds: string[]): Promise<Map<string, string[]>> {
+/** The provider's declaration and the auth method a credential uses; 400 naming what is unknown. */
+export function credentialMethod(provider: string, methodId: string | undefined): AuthMethod {
+  const spec = providerSpec(provider);
+  if (!spec) {
+    throw new TollgateError(
+      'TG_ERR_INVALID_REQUEST',
+      `unknown provider "${provider}"; known: ${[...PROVIDERS.keys()].join(', ')}`,
+    );
+  }
+  const method = authMethod(spec, methodId);
+  if (!method) throw new TollgateError('TG_ERR_INVALID_REQUEST', `${provider} has no auth method "${methodId}"`);
+  return method;
+}
+
+/** Stores a new credential, its secrets encrypted. */
+export async function createCredential(ctx: WriteContext, body: CredentialInput): Promise<CredentialRow> {
+  const { name, provider, fields } = body;
+  const method = credentialMethod(provider, body.authMethod);
+  const { secrets, settings } = splitFields(method, provider, fields, false);
+  refuseMetadataUrls(fields);
+  await requireCurrentMasterKey(ctx);
+  const id = crypto.randomUUID();
+  const [row] = await ctx.db
+    .insert(providerCredentials)
+    .values({
+      id,
+      orgId: ctx.orgId,
+      name,
+      provider,
+      authMethod: method.id,
+      secretCiphertext: ctx.vault.encrypt(secrets, id),
+      secretPreview: preview(secrets),
+      settings,
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) throw new TollgateError('TG_ERR_CONFLICT', `A credential named "${name}" already exists`);
+  await ctx.invalidation.publish({ kind: 'credential', ref: row.id });
+  return row;
+}
+
+/** Renames a credential or changes its fields; a field given as "" is removed. */
+export async function updateCredential(
+  ctx: WriteContext,
+  current: CredentialRow,
+  body: CredentialChange,
+): Promise<CredentialRow> {
+  const spec = providerSpec(current.provider);
+  const method = spec && authMethod(spec, current.authMethod);
+  if (!method) throw new TollgateError('TG_ERR_INVALID_REQUEST', `provider ${current.provider} is no longer supported`);
+  const changed = splitFields(method, current.provider, body.fields ?? {}, true);
+  refuseMetadataUrls(body.fields ?? {});
+  await requireCurrentMasterKey(ctx);
+  const secrets = without(
+    { ...ctx.vault.decrypt<Record<string, string>>(current.secretCiphertext, current.id), ...changed.secrets },
+    changed.cleared,
+  );
+  const [row] = await ctx.db
+    .update(providerCredentials)
+    .set({
+      ...(body.name !== undefined && { name: body.name }),
+      secretCiphertext: ctx.vault.encrypt(secrets, current.id),
+      secretPreview: preview(secrets),
+      settings: without({ ...current.settings, ...changed.settings }, changed.cleared),
+      updatedAt: new Date(),
+    })
+    .where(eq(providerCredentials.id, current.id))
+    .returning();
+  await ctx.invalidation.publish({ kind: 'credential', ref: current.id });
+  return row as CredentialRow;
+}
+
+/** Deletes a credential and the model targets on it. */
+export async function deleteCredential(ctx: WriteContext, current: CredentialRow): Promise<void> {
+  await ctx.db.transaction(async (tx) => {
+    await tx.delete(modelTargets).where(eq(modelTargets.credentialId, current.id));
+    await tx.delete(providerCredentials).where(eq(providerCredentials.id, current.id));
+  });
+  await ctx.invalidation.publish({ kind: 'credential', ref: current.id });
+}
+
+export async function dependents(db: Db, credentialIds: string[]): Promise<Map<string, string[]>> {
   const result = new Map<string, string[]>();
   if (credentialIds.length === 0) return result;
   const rows = await db
@@ -144,6 +227,8 @@ function present(row: CredentialRow, usedBy: string[]) {
     secrets: row.secretPreview,
     settings: row.settings,
     models: usedBy,
+    /** 'tollgate.yaml' when a declarative file manages it: edits here are overwritten by its next apply. */
+    managedBy: row.managedBy,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
@@ -199,40 +284,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
       schema: { tags, summary: 'Create a provider credential', body: CredentialBody },
     },
     async (request, reply) => {
-      const { name, provider, fields } = request.body;
-      const spec = providerSpec(provider);
-      if (!spec) {
-        throw new TollgateError(
-          'TG_ERR_INVALID_REQUEST',
-          `unknown provider "${provider}"; known: ${[...PROVIDERS.keys()].join(', ')}`,
-        );
-      }
-      const method = authMethod(spec, request.body.authMethod);
-      if (!method)
-        throw new TollgateError(
-          'TG_ERR_INVALID_REQUEST',
-          `${provider} has no auth method "${request.body.authMethod}"`,
-        );
-      const { secrets, settings } = splitFields(method, provider, fields, false);
-      refuseMetadataUrls(fields);
-      await requireCurrentMasterKey(ctx);
-      const id = crypto.randomUUID();
-      const [row] = await ctx.db
-        .insert(providerCredentials)
-        .values({
-          id,
-          orgId: ctx.orgId,
-          name,
-          provider,
-          authMethod: method.id,
-          secretCiphertext: ctx.vault.encrypt(secrets, id),
-          secretPreview: preview(secrets),
-          settings,
-        })
-        .onConflictDoNothing()
-        .returning();
-      if (!row) throw new TollgateError('TG_ERR_CONFLICT', `A credential named "${name}" already exists`);
-      await ctx.invalidation.publish({ kind: 'credential', ref: row.id });
+      const row = await createCredential(ctx, request.body);
       reply.code(201);
       return present(row, []);
     },
@@ -251,30 +303,8 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
     },
     async (request) => {
       const current = await findCredential(ctx.db, ctx.orgId, request.params.ref);
-      const spec = providerSpec(current.provider);
-      const method = spec && authMethod(spec, current.authMethod);
-      if (!method)
-        throw new TollgateError('TG_ERR_INVALID_REQUEST', `provider ${current.provider} is no longer supported`);
-      const changed = splitFields(method, current.provider, request.body.fields ?? {}, true);
-      refuseMetadataUrls(request.body.fields ?? {});
-      await requireCurrentMasterKey(ctx);
-      const secrets = {
-        ...ctx.vault.decrypt<Record<string, string>>(current.secretCiphertext, current.id),
-        ...changed.secrets,
-      };
-      const [row] = await ctx.db
-        .update(providerCredentials)
-        .set({
-          ...(request.body.name !== undefined && { name: request.body.name }),
-          secretCiphertext: ctx.vault.encrypt(secrets, current.id),
-          secretPreview: preview(secrets),
-          settings: without({ ...current.settings, ...changed.settings }, changed.cleared),
-          updatedAt: new Date(),
-        })
-        .where(eq(providerCredentials.id, current.id))
-        .returning();
-      await ctx.invalidation.publish({ kind: 'credential', ref: current.id });
-      return present(row as CredentialRow, (await dependents(ctx.db, [current.id])).get(current.id) ?? []);
+      const row = await updateCredential(ctx, current, request.body);
+      return present(row, (await dependents(ctx.db, [current.id])).get(current.id) ?? []);
     },
   );
 
@@ -298,11 +328,7 @@ export function credentialRoutes(app: FastifyInstance, ctx: ControlContext): voi
           `Credential "${current.name}" is used by ${usedBy.length} model(s): ${usedBy.join(', ')}. Delete or re-point them first, or force the deletion`,
         );
       }
-      await ctx.db.transaction(async (tx) => {
-        await tx.delete(modelTargets).where(eq(modelTargets.credentialId, current.id));
-        await tx.delete(providerCredentials).where(eq(providerCredentials.id, current.id));
-      });
-      await ctx.invalidation.publish({ kind: 'credential', ref: current.id });
+      await deleteCredential(ctx, current);
       reply.code(204);
     },
   );

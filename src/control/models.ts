@@ -7,7 +7,7 @@ import type { Db } from '../store/db.ts';
 import { type ModelRow, models, modelTargets, providerCredentials } from '../store/schema.ts';
 import { ACCESS } from './admin-auth.ts';
 import { MAX_PRICE, Ref, RefParams } from './bounds.ts';
-import { type ControlContext, iso, isUuid } from './context.ts';
+import { type ControlContext, iso, isUuid, type WriteContext } from './context.ts';
 import { findCredential } from './credentials.ts';
 import {
   type GivenPrices,
@@ -21,7 +21,7 @@ import {
 } from './model-prices.ts';
 
 const Price = Type.Number({ minimum: 0, maximum: MAX_PRICE });
-const TargetBody = Type.Object({
+export const TargetBody = Type.Object({
   /** Credential id or name. */
   credential: Ref(),
   upstreamModel: Type.String({ minLength: 1, maxLength: 200 }),
@@ -31,7 +31,7 @@ const TargetBody = Type.Object({
   /** Time this target may take to start answering before the next is tried, in ms. */
   timeoutMs: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 100, maximum: 3_600_000 })])),
 });
-const ModelBody = Type.Object({
+export const ModelBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 200, pattern: '^[^\\s]+$' }),
   targets: Type.Array(TargetBody, { minItems: 1, maxItems: 20 }),
   /** USD per million tokens. Prices not given come from the catalogue, or are derived from the input price. */
@@ -49,8 +49,11 @@ const ModelBody = Type.Object({
   maxOutputTokens: Type.Optional(Type.Union([Type.Null(), Type.Integer({ minimum: 1, maximum: 100_000_000 })])),
 });
 const ModelPatch = Type.Partial(ModelBody);
+export type ModelChange = Static<typeof ModelPatch>;
+export type ModelInput = Static<typeof ModelBody>;
+export type TargetInput = Static<typeof TargetBody>;
 
-async function findModel(db: Db, orgId: string, ref: string): Promise<ModelRow> {
+export async function findModel(db: Db, orgId: string, ref: string): Promise<ModelRow> {
   const [row] = await db
     .select()
     .from(models)
@@ -94,6 +97,8 @@ async function presentAll(db: Db, rows: ModelRow[]) {
       priceNotes: priceNotes(prices, sources, own[0]),
       retries: row.retries,
       maxOutputTokens: row.maxOutputTokens,
+      /** 'tollgate.yaml' when a declarative file manages it: edits here are overwritten by its next apply. */
+      managedBy: row.managedBy,
       targets: own.map(({ modelId: _, position, ...target }) => ({ ...target, priority: position })),
       createdAt: iso(row.createdAt),
       updatedAt: iso(row.updatedAt),
@@ -123,7 +128,7 @@ function priceColumns({ prices, sources }: { prices: ModelPrices; sources: Price
   return { ...prices, priceSources: sources };
 }
 
-async function resolveTargets(ctx: ControlContext, modelId: string, targets: Static<typeof TargetBody>[]) {
+async function resolveTargets(ctx: WriteContext, modelId: string, targets: Static<typeof TargetBody>[]) {
   const rows = [];
   for (const [position, target] of targets.entries()) {
     const credential = await findCredential(ctx.db, ctx.orgId, target.credential);
@@ -141,7 +146,7 @@ async function resolveTargets(ctx: ControlContext, modelId: string, targets: Sta
 }
 
 /** The target prices are resolved for: the first in fallback order. */
-function firstTarget<T extends { position: number }>(targets: T[]): T | undefined {
+export function firstTarget<T extends { position: number }>(targets: T[]): T | undefined {
   return [...targets].sort((a, b) => a.position - b.position)[0];
 }
 
@@ -150,7 +155,7 @@ function firstTarget<T extends { position: number }>(targets: T[]): T | undefine
  * stay, the rest are taken again from the catalogue or derived for the (new) first target.
  */
 async function updatedPrices(
-  ctx: ControlContext,
+  ctx: WriteContext,
   current: ModelRow,
   body: Static<typeof ModelPatch>,
   targets: Array<{ provider: string; upstreamModel: string; position: number }> | undefined,
@@ -171,6 +176,92 @@ async function updatedPrices(
         .limit(1)
     )[0];
   return resolvePrices({ ...givenPrices(stored, sources), ...patched }, first, { prices: stored, sources });
+}
+
+/**
+ * A new model's columns as publishing it gives them: prices not given come from the catalogue
+ * for the first target's model or are derived from the given input price; the output cap not
+ * given is the catalogue's; one retry unless told otherwise.
+ */
+export function modelColumns(body: ModelInput, first: { provider: string; upstreamModel: string } | undefined) {
+  const known = first ? lookupPrice(first.provider, first.upstreamModel) : undefined;
+  return {
+    name: body.name,
+    ...priceColumns(resolvePrices(bodyPrices(body), first)),
+    maxOutputTokens: body.maxOutputTokens !== undefined ? body.maxOutputTokens : (known?.maxOutputTokens ?? null),
+    retries: body.retries ?? 1,
+  };
+}
+
+/** Publishes a model: a public name served by one or more targets. */
+export async function createModel(ctx: WriteContext, body: ModelInput): Promise<ModelRow> {
+  const id = crypto.randomUUID();
+  const targets = await resolveTargets(ctx, id, body.targets);
+  const row = await ctx.db.transaction(async (tx) => {
+    const [inserted] = await tx
+      .insert(models)
+      .values({ id, orgId: ctx.orgId, ...modelColumns(body, firstTarget(targets)) })
+      .onConflictDoNothing()
+      .returning();
+    if (!inserted) throw new TollgateError('TG_ERR_CONFLICT', `A model named "${body.name}" already exists`);
+    await tx.insert(modelTargets).values(targets.map(({ provider: _, ...target }) => target));
+    return inserted;
+  });
+  await ctx.invalidation.publish({ kind: 'model', ref: row.id });
+  return row;
+}
+
+/** Changes a model as a patch does: what the body leaves out stays (prices: see `updatedPrices`). */
+export async function updateModel(ctx: WriteContext, current: ModelRow, body: ModelChange): Promise<ModelRow> {
+  const targets = body.targets && (await resolveTargets(ctx, current.id, body.targets));
+  const prices = await updatedPrices(ctx, current, body, targets);
+  const row = await ctx.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(models)
+      .set({
+        ...(body.name !== undefined && { name: body.name }),
+        ...(prices && priceColumns(prices)),
+        ...(body.retries !== undefined && { retries: body.retries }),
+        ...(body.maxOutputTokens !== undefined && { maxOutputTokens: body.maxOutputTokens }),
+        updatedAt: new Date(),
+      })
+      .where(eq(models.id, current.id))
+      .returning();
+    if (targets) await replaceTargets(tx, current.id, targets);
+    return updated as ModelRow;
+  });
+  await ctx.invalidation.publish({ kind: 'model', ref: current.id });
+  return row;
+}
+
+/**
+ * Makes a model exactly what publishing `body` would make it, keeping its id: what the body
+ * leaves out takes the value publishing gives (the catalogue's prices, one retry, …) rather
+ * than staying as it was. For declarative files, which describe the whole model.
+ */
+export async function replaceModel(ctx: WriteContext, current: ModelRow, body: ModelInput): Promise<ModelRow> {
+  const targets = await resolveTargets(ctx, current.id, body.targets);
+  const row = await ctx.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(models)
+      .set({ ...modelColumns(body, firstTarget(targets)), updatedAt: new Date() })
+      .where(eq(models.id, current.id))
+      .returning();
+    await replaceTargets(tx, current.id, targets);
+    return updated as ModelRow;
+  });
+  await ctx.invalidation.publish({ kind: 'model', ref: current.id });
+  return row;
+}
+
+async function replaceTargets(db: Db, modelId: string, targets: Awaited<ReturnType<typeof resolveTargets>>) {
+  await db.delete(modelTargets).where(eq(modelTargets.modelId, modelId));
+  await db.insert(modelTargets).values(targets.map(({ provider: _, ...target }) => target));
+}
+
+export async function deleteModel(ctx: WriteContext, current: ModelRow): Promise<void> {
+  await ctx.db.delete(models).where(eq(models.id, current.id));
+  await ctx.invalidation.publish({ kind: 'model', ref: current.id });
 }
 
 export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
@@ -198,32 +289,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
       schema: { tags, summary: 'Publish a model: a public name served by one or more targets', body: ModelBody },
     },
     async (request, reply) => {
-      const body = request.body;
-      const id = crypto.randomUUID();
-      const targets = await resolveTargets(ctx, id, body.targets);
-      // Prices not given: the catalogue's for the first target's model, or derived from the given input price.
-      const first = firstTarget(targets);
-      const prices = resolvePrices(bodyPrices(body), first);
-      const known = first ? lookupPrice(first.provider, first.upstreamModel) : undefined;
-      const row = await ctx.db.transaction(async (tx) => {
-        const [inserted] = await tx
-          .insert(models)
-          .values({
-            id,
-            orgId: ctx.orgId,
-            name: body.name,
-            ...priceColumns(prices),
-            maxOutputTokens:
-              body.maxOutputTokens !== undefined ? body.maxOutputTokens : (known?.maxOutputTokens ?? null),
-            retries: body.retries ?? 1,
-          })
-          .onConflictDoNothing()
-          .returning();
-        if (!inserted) throw new TollgateError('TG_ERR_CONFLICT', `A model named "${body.name}" already exists`);
-        await tx.insert(modelTargets).values(targets.map(({ provider: _, ...target }) => target));
-        return inserted;
-      });
-      await ctx.invalidation.publish({ kind: 'model', ref: row.id });
+      const row = await createModel(ctx, request.body);
       reply.code(201);
       return (await presentAll(ctx.db, [row]))[0];
     },
@@ -237,28 +303,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
     },
     async (request) => {
       const current = await findModel(ctx.db, ctx.orgId, request.params.ref);
-      const body = request.body;
-      const targets = body.targets && (await resolveTargets(ctx, current.id, body.targets));
-      const prices = await updatedPrices(ctx, current, body, targets);
-      const row = await ctx.db.transaction(async (tx) => {
-        const [updated] = await tx
-          .update(models)
-          .set({
-            ...(body.name !== undefined && { name: body.name }),
-            ...(prices && priceColumns(prices)),
-            ...(body.retries !== undefined && { retries: body.retries }),
-            ...(body.maxOutputTokens !== undefined && { maxOutputTokens: body.maxOutputTokens }),
-            updatedAt: new Date(),
-          })
-          .where(eq(models.id, current.id))
-          .returning();
-        if (targets) {
-          await tx.delete(modelTargets).where(eq(modelTargets.modelId, current.id));
-          await tx.insert(modelTargets).values(targets.map(({ provider: _, ...target }) => target));
-        }
-        return updated as ModelRow;
-      });
-      await ctx.invalidation.publish({ kind: 'model', ref: current.id });
+      const row = await updateModel(ctx, current, request.body);
       return (await presentAll(ctx.db, [row]))[0];
     },
   );
@@ -268,8 +313,7 @@ export function modelRoutes(app: FastifyInstance, ctx: ControlContext): void {
     { config: { access: ACCESS.admins }, schema: { tags, summary: 'Unpublish a model', params: RefParams } },
     async (request, reply) => {
       const current = await findModel(ctx.db, ctx.orgId, request.params.ref);
-      await ctx.db.delete(models).where(eq(models.id, current.id));
-      await ctx.invalidation.publish({ kind: 'model', ref: current.id });
+      await deleteModel(ctx, current);
       reply.code(204);
     },
   );

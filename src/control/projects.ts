@@ -7,11 +7,11 @@ import type { Db } from '../store/db.ts';
 import { apiKeys, type ProjectRow, projects } from '../store/schema.ts';
 import { ACCESS, type Actor, ownScope } from './admin-auth.ts';
 import { RefParams } from './bounds.ts';
-import { type ControlContext, iso, isUuid } from './context.ts';
+import { type ControlContext, iso, isUuid, type WriteContext } from './context.ts';
 import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from './spend-limits.ts';
 
 const Limit = Type.Union([Type.Null(), Type.Integer({ minimum: 0, maximum: 1_000_000 })]);
-const ProjectBody = Type.Object({
+export const ProjectBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
   plan: Type.Optional(Type.Union(PLANS.map((plan) => Type.Literal(plan)))),
   /** Overrides the plan's key limit; null goes back to the plan's. */
@@ -21,6 +21,8 @@ const ProjectBody = Type.Object({
   spendLimit: Type.Optional(SpendLimitBody),
 });
 const ProjectPatch = Type.Partial(ProjectBody);
+export type ProjectInput = Static<typeof ProjectBody>;
+export type ProjectChange = Static<typeof ProjectPatch>;
 
 /** A project by id or name, within the organisation; 404 otherwise. */
 export async function findProject(db: Db, orgId: string, ref: string): Promise<ProjectRow> {
@@ -99,8 +101,48 @@ async function present(ctx: ControlContext, row: ProjectRow, actor: Actor, spend
     keysPerUser: row.keysPerUser,
     spendLimit: row.spendLimit,
     ...(spend && { spend }),
+    /** 'tollgate.yaml' when a declarative file manages it: edits here are overwritten by its next apply. */
+    managedBy: row.managedBy,
     createdAt: iso(row.createdAt),
   };
+}
+
+/** Creates a project on the given plan, or the default plan. */
+export async function createProject(ctx: WriteContext, body: ProjectInput): Promise<ProjectRow> {
+  const [row] = await ctx.db
+    .insert(projects)
+    .values({
+      orgId: ctx.orgId,
+      name: body.name,
+      plan: body.plan ?? ctx.plans.defaultPlan,
+      keyLimit: body.keyLimit ?? null,
+      keysPerUser: body.keysPerUser ?? null,
+      spendLimit: applySpendLimit({}, body.spendLimit, ctx.clock()),
+    })
+    .onConflictDoNothing()
+    .returning();
+  if (!row) throw new TollgateError('TG_ERR_CONFLICT', `A project named "${body.name}" already exists`);
+  await ctx.invalidation.publish({ kind: 'project', ref: row.id });
+  return row;
+}
+
+/** Changes what the body gives; the rest stays. */
+export async function updateProject(ctx: WriteContext, project: ProjectRow, body: ProjectChange): Promise<ProjectRow> {
+  const [row] = await ctx.db
+    .update(projects)
+    .set({
+      ...(body.name !== undefined && { name: body.name }),
+      ...(body.plan !== undefined && { plan: body.plan }),
+      ...(body.keyLimit !== undefined && { keyLimit: body.keyLimit }),
+      ...(body.keysPerUser !== undefined && { keysPerUser: body.keysPerUser }),
+      ...(body.spendLimit !== undefined && {
+        spendLimit: applySpendLimit(project.spendLimit, body.spendLimit, ctx.clock()),
+      }),
+    })
+    .where(eq(projects.id, project.id))
+    .returning();
+  await ctx.invalidation.publish({ kind: 'project', ref: project.id });
+  return row as ProjectRow;
 }
 
 export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
@@ -142,21 +184,7 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
     '/projects',
     { config: { access: ACCESS.admins }, schema: { tags, summary: 'Create a project', body: ProjectBody } },
     async (request, reply) => {
-      const body = request.body;
-      const [row] = await ctx.db
-        .insert(projects)
-        .values({
-          orgId: ctx.orgId,
-          name: body.name,
-          plan: body.plan ?? ctx.plans.defaultPlan,
-          keyLimit: body.keyLimit ?? null,
-          keysPerUser: body.keysPerUser ?? null,
-          spendLimit: applySpendLimit({}, body.spendLimit, ctx.clock()),
-        })
-        .onConflictDoNothing()
-        .returning();
-      if (!row) throw new TollgateError('TG_ERR_CONFLICT', `A project named "${body.name}" already exists`);
-      await ctx.invalidation.publish({ kind: 'project', ref: row.id });
+      const row = await createProject(ctx, request.body);
       reply.code(201);
       return present(ctx, row, request.actor);
     },
@@ -175,22 +203,8 @@ export function projectRoutes(app: FastifyInstance, ctx: ControlContext): void {
     },
     async (request) => {
       const project = await findProject(ctx.db, ctx.orgId, request.params.ref);
-      const body = request.body;
-      const [row] = await ctx.db
-        .update(projects)
-        .set({
-          ...(body.name !== undefined && { name: body.name }),
-          ...(body.plan !== undefined && { plan: body.plan }),
-          ...(body.keyLimit !== undefined && { keyLimit: body.keyLimit }),
-          ...(body.keysPerUser !== undefined && { keysPerUser: body.keysPerUser }),
-          ...(body.spendLimit !== undefined && {
-            spendLimit: applySpendLimit(project.spendLimit, body.spendLimit, ctx.clock()),
-          }),
-        })
-        .where(eq(projects.id, project.id))
-        .returning();
-      await ctx.invalidation.publish({ kind: 'project', ref: project.id });
-      return present(ctx, row as ProjectRow, request.actor, (await reports([row as ProjectRow])).get(project.id));
+      const row = await updateProject(ctx, project, request.body);
+      return present(ctx, row, request.actor, (await reports([row])).get(project.id));
     },
   );
 }

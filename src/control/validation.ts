@@ -7,6 +7,17 @@ import { TollgateError } from '../errors.ts';
 const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ??
   addFormatsModule) as unknown as (ajv: Ajv) => Ajv;
 
+const OPTIONS = { strict: false, useDefaults: true, allErrors: false } as const;
+
+/**
+ * The validator of admin API bodies: no type conversion. Declarative files (src/declarative/)
+ * are checked with it too, so a file is held to exactly what the API would accept;
+ * `allErrors` lists every problem rather than the first, and accepts nothing more.
+ */
+export function bodyAjv(options: { allErrors?: boolean } = {}): Ajv {
+  return addFormats(new Ajv({ ...OPTIONS, ...options, coerceTypes: false }));
+}
+
 /**
  * Request validation for the admin API. Querystrings and path parameters arrive as text, so
  * their validator converts types ("100" → 100); bodies are JSON and already typed, so theirs
@@ -15,9 +26,8 @@ const addFormats = ((addFormatsModule as unknown as { default?: typeof addFormat
  * the database cannot store (see `refuseUnstorableText`).
  */
 export function applyStrictBodyValidation(app: FastifyInstance): void {
-  const options = { strict: false, useDefaults: true, allErrors: false } as const;
-  const strict = addFormats(new Ajv({ ...options, coerceTypes: false }));
-  const converting = addFormats(new Ajv({ ...options, coerceTypes: 'array' }));
+  const strict = bodyAjv();
+  const converting = addFormats(new Ajv({ ...OPTIONS, coerceTypes: 'array' }));
   app.setValidatorCompiler(({ schema, httpPart }) =>
     (httpPart === 'body' ? strict : converting).compile(schema as FastifySchema & object),
   );
