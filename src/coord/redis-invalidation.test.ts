@@ -60,6 +60,26 @@ describe.skipIf(!postgres || !redisAvailable)('RedisInvalidation', () => {
     }
   });
 
+  it('keeps deployments sharing one Redis apart: a change reaches only instances on the same database', async () => {
+    const other = await openStore(await (postgres as NonNullable<typeof postgres>).prepare());
+    const a = await RedisInvalidation.start(store.db, redis.url);
+    const b = await RedisInvalidation.start(store.db, redis.url);
+    const c = await RedisInvalidation.start(other.db, redis.url);
+    try {
+      const onB = recorder(b);
+      const onC = recorder(c);
+      await a.publish({ kind: 'key', ref: 'here' });
+      await c.publish({ kind: 'key', ref: 'there' });
+      await expect.poll(() => onB, { interval: 5, timeout: 1000 }).toEqual([{ kind: 'key', ref: 'here' }]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(onB).toEqual([{ kind: 'key', ref: 'here' }]);
+      expect(onC).toEqual([{ kind: 'key', ref: 'there' }]);
+    } finally {
+      await Promise.all([a.close(), b.close(), c.close()]);
+      await other.close();
+    }
+  });
+
   it('reads the changes it missed while Redis was down as soon as Redis returns, and says so', async () => {
     // No polling while Redis is down and almost none while it is up: only the catch-up can deliver.
     const options = { safetyPollMs: 600_000, degradedPollMs: 600_000 };

@@ -1,12 +1,18 @@
+import { randomBytes } from 'node:crypto';
+import { eq } from 'drizzle-orm';
 import { Redis } from 'ioredis';
 import { LogThrottle } from '../log-throttle.ts';
 import type { Db } from '../store/db.ts';
-import { changes } from '../store/schema.ts';
+import { changes, settings } from '../store/schema.ts';
 import { ChangeFeed, type ChangeFeedOptions, type ChangeMessage } from './change-feed.ts';
 import type { Change } from './invalidation.ts';
 
-/** Pub/sub channels are global to a Redis server (not per database number): one Redis, one deployment. */
-const CHANNEL = 'tollgate:changes';
+/**
+ * Pub/sub channels are global to a Redis server (not per database number), and row ids repeat
+ * from one database to another: each database gets a channel of its own, named in `settings`,
+ * so that deployments sharing a Redis never take each other's changes for their own.
+ */
+const CHANNEL_SETTING = 'invalidation_channel';
 /** How long start-up waits for the first subscription before going on without it. */
 const CONNECT_WAIT_MS = 3000;
 
@@ -27,9 +33,11 @@ export class RedisInvalidation extends ChangeFeed {
   /** Resolves start-up's wait for the first subscription. */
   #onSubscribed: () => void = () => {};
   readonly #throttle = new LogThrottle();
+  readonly #channel: string;
 
-  private constructor(db: Db, url: string, options: ChangeFeedOptions) {
+  private constructor(db: Db, url: string, channel: string, options: ChangeFeedOptions) {
     super(db, options);
+    this.#channel = channel;
     // Resubscribing is ours to do, so that the table is read only once the subscription holds.
     this.#subscriber = new Redis(url, { lazyConnect: true, autoResubscribe: false, maxRetriesPerRequest: null });
     this.#publisher = new Redis(url, {
@@ -50,7 +58,7 @@ export class RedisInvalidation extends ChangeFeed {
 
   /** Connects; if Redis cannot be reached yet, starts without it (polling) and keeps trying. */
   static async start(db: Db, url: string, options: ChangeFeedOptions = {}): Promise<RedisInvalidation> {
-    const self = new RedisInvalidation(db, url, options);
+    const self = new RedisInvalidation(db, url, await channelOf(db), options);
     await self.open();
     self.#publisher.connect().catch(() => {});
     const subscribed = new Promise<boolean>((resolve) => {
@@ -70,7 +78,7 @@ export class RedisInvalidation extends ChangeFeed {
 
   async #subscribe(): Promise<void> {
     try {
-      await this.#subscriber.subscribe(CHANNEL);
+      await this.#subscriber.subscribe(this.#channel);
     } catch {
       return; // The connection dropped again; the next 'ready' retries.
     }
@@ -97,7 +105,7 @@ export class RedisInvalidation extends ChangeFeed {
     const id = Number(row?.id);
     const message: ChangeMessage = { ...change, id, origin: this.origin };
     try {
-      await this.#publisher.publish(CHANNEL, JSON.stringify(message));
+      await this.#publisher.publish(this.#channel, JSON.stringify(message));
     } catch (error) {
       const suppressed = this.#throttle.admit('publish');
       if (suppressed !== undefined) {
@@ -117,4 +125,11 @@ export class RedisInvalidation extends ChangeFeed {
     this.#publisher.disconnect();
     await super.close();
   }
+}
+
+async function channelOf(db: Db): Promise<string> {
+  const name = `tollgate:changes:${randomBytes(8).toString('hex')}`;
+  await db.insert(settings).values({ key: CHANNEL_SETTING, value: name }).onConflictDoNothing();
+  const [row] = await db.select({ value: settings.value }).from(settings).where(eq(settings.key, CHANNEL_SETTING));
+  return row?.value ?? name;
 }
