@@ -13,9 +13,9 @@ import { registerAdminApi } from './control/admin-api.ts';
 import { AdminAuth } from './control/admin-auth.ts';
 import type { ControlContext } from './control/context.ts';
 import { applyStrictBodyValidation } from './control/validation.ts';
-import { DatabaseInvalidation, type Invalidation, LocalInvalidation } from './coord/invalidation.ts';
-import { InMemoryRateLimiter } from './coord/rate-limiter.ts';
-import { InMemorySpendLedger } from './coord/spend-ledger.ts';
+import { startCoordination } from './coord/coordination.ts';
+import type { Invalidation } from './coord/invalidation.ts';
+import { openInvalidation } from './coord/open-invalidation.ts';
 import { Vault } from './crypto/vault.ts';
 import { TollgateError } from './errors.ts';
 import type { GatewayContext } from './gateway/context.ts';
@@ -80,8 +80,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   }
   const orgId = await ensureDefaultOrganization(db);
   const firstRunAdminToken = await ensureAdminToken(db, config);
-  const invalidation: Invalidation =
-    store.kind === 'postgres' ? await DatabaseInvalidation.start(db) : new LocalInvalidation();
+  const invalidation: Invalidation = await openInvalidation(store, config, logger);
 
   const usage = new UsageWriter(db, { logger, deadLetterFile: `${config.dataDir}/usage-dead-letters.jsonl` });
   const models = new ModelRegistry(db, vault, invalidation, (error) =>
@@ -93,13 +92,14 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
     logger.error({ err: error }, 'spend limits reload failed'),
   );
   await scopeLimits.reload();
+  const coordination = await startCoordination(config, logger);
   const gateway: GatewayContext = {
     keys: new KeyCache(db, invalidation, spendScopes),
     authFailures: new AuthFailures(config.authFailureLimit, config.authFailureWindowMs),
     models,
     usage,
-    ledger: new InMemorySpendLedger(),
-    limiter: new InMemoryRateLimiter(),
+    ledger: coordination.ledger,
+    limiter: coordination.limiter,
     scopeLimits,
     health: new TargetHealth(),
     clock: options.clock ?? Date.now,
@@ -165,7 +165,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   });
   app.get('/api/openapi.json', async () => app.swagger());
   await registerAdminApi(app, control, adminAuth);
-  const metrics = createMetrics({ usage, keys: gateway.keys, models });
+  const metrics = createMetrics({ usage, keys: gateway.keys, models, coordination });
   app.get('/metrics', async (request, reply) => {
     if (!metricsAuthorized(config.metricsToken, request.headers.authorization)) {
       throw new TollgateError('TG_ERR_METRICS_UNAUTHORIZED');
@@ -194,6 +194,7 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
       // A request cut at the grace, or whose caller left, queues its usage record just after.
       await quiescent(() => usage.recorded, 50, cut > 0 ? 5000 : 1000);
       metrics.close();
+      await coordination.close();
       await usage.close();
       await invalidation.close();
       await store.close();

@@ -178,6 +178,12 @@ export const ERRORS = {
     anthropicType: 'api_error',
     message: () => 'The client closed the connection before the answer was complete',
   },
+  TG_ERR_COORDINATION_UNAVAILABLE: {
+    status: 503,
+    type: 'api_error',
+    anthropicType: 'overloaded_error',
+    message: (detail: string) => `Limits cannot be checked right now: ${detail}`,
+  },
   TG_ERR_SHUTTING_DOWN: {
     status: 503,
     type: 'api_error',

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Coordination } from './coord/coordination.ts';
 import type { RequestFinishedEvent } from './gateway/diagnostics.ts';
 import type { UsageWriter } from './gateway/metering/usage-writer.ts';
 import type { KeyCache } from './gateway/policy/key-cache.ts';
@@ -50,7 +51,12 @@ export function metricsAuthorized(token: string | undefined, authorization: stri
  * Prometheus metrics for `/metrics`, fed by the data plane's diagnostics channel and by
  * gauges read at scrape time. One registry per Tollgate, so several can share a process.
  */
-export function createMetrics(parts: { usage: UsageWriter; keys: KeyCache; models: KnownModels }): {
+export function createMetrics(parts: {
+  usage: UsageWriter;
+  keys: KeyCache;
+  models: KnownModels;
+  coordination?: Pick<Coordination, 'up' | 'failures' | 'mode'>;
+}): {
   registry: Registry;
   close(): void;
 } {
@@ -122,6 +128,25 @@ export function createMetrics(parts: { usage: UsageWriter; keys: KeyCache; model
       this.set(parts.keys.size);
     },
   });
+  const coordination = parts.coordination;
+  if (coordination) {
+    new Gauge({
+      name: 'tollgate_coordination_up',
+      help: 'Whether the shared counters (Redis) are reachable, and this instance may serve keys under a limit (1), or not (0)',
+      registers: [registry],
+      collect() {
+        this.set(coordination.up() && coordination.mode() !== 'standby' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'tollgate_coordination_failures',
+      help: 'Calls to the shared counters (Redis) that failed since start',
+      registers: [registry],
+      collect() {
+        this.set(coordination.failures());
+      },
+    });
+  }
 
   const onFinished = (message: unknown) => {
     const { record } = message as RequestFinishedEvent;

@@ -1,5 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { count } from 'drizzle-orm';
 import OpenAI from 'openai';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,50 +5,10 @@ import { openStore } from '../src/store/db.ts';
 import { usageRecords } from '../src/store/schema.ts';
 import { backends, tempDir } from './support/backends.ts';
 import { FakeOpenAI } from './support/fake-openai.ts';
+import { exited, serveProcess as serve } from './support/processes.ts';
 import { ADMIN_TOKEN, startTollgate } from './support/tollgate.ts';
 
 const SECRET = 'sk-lifecycle-secret-000111222333';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** Runs `tollgate serve` (what `npm start` runs) as a real process. */
-async function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const port = await freePort();
-  let output = '';
-  const child = spawn(process.execPath, ['bin/tollgate.js', 'serve'], {
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`tollgate exited early:\n${output}`);
-    const healthy = await fetch(`${url}/health`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (healthy) break;
-    if (Date.now() > deadline) throw new Error(`tollgate did not become healthy:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { child, url, output: () => output };
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null) resolve(child.exitCode);
-    else child.once('exit', (code) => resolve(code));
-  });
-}
 
 async function admin(url: string, method: string, path: string, body?: unknown, token = ADMIN_TOKEN) {
   const response = await fetch(`${url}${path}`, {

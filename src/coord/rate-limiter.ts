@@ -8,11 +8,23 @@ export type RateDecision = { ok: true } | { ok: false; retryAfterSeconds: number
  * In memory now; a shared store (Redis) implements the same interface for several instances.
  */
 export interface RateLimiter {
-  admit(keyId: string, limits: RateLimits, now: number): RateDecision;
+  /** Shared limiters may have to ask the other instances first, and answer later. */
+  admit(keyId: string, limits: RateLimits, now: number): RateDecision | Promise<RateDecision>;
   finish(keyId: string, tokens: number, now: number): void;
 }
 
-const WINDOW_MS = 60_000;
+export const WINDOW_MS = 60_000;
+
+/**
+ * Seconds until a sliding-minute estimate (`previous` minute weighted by the part of it still in
+ * the window, plus `current`) drops below `limit`, `elapsedMs` into the current minute.
+ */
+export function secondsUntilBelow(previous: number, current: number, elapsedMs: number, limit: number): number {
+  if (current >= limit || previous === 0) return Math.ceil((WINDOW_MS - elapsedMs) / 1000) || 1;
+  // previous × (1 − (elapsed + t) / W) + current < limit
+  const wait = WINDOW_MS * (1 - (limit - current) / previous) - elapsedMs;
+  return Math.max(1, Math.ceil(wait / 1000));
+}
 
 /**
  * A token count that cannot be one (NaN, ±Infinity, negative) reached the limiter: refused
@@ -50,11 +62,7 @@ class SlidingMinute {
   /** Seconds until the estimate drops below `limit` if nothing more is added. */
   secondsUntilBelow(limit: number, now: number): number {
     this.#roll(now);
-    const elapsed = now - this.#start;
-    if (this.#current >= limit || this.#previous === 0) return Math.ceil((WINDOW_MS - elapsed) / 1000) || 1;
-    // previous × (1 − (elapsed + t) / W) + current < limit
-    const wait = WINDOW_MS * (1 - (limit - this.#current) / this.#previous) - elapsed;
-    return Math.max(1, Math.ceil(wait / 1000));
+    return secondsUntilBelow(this.#previous, this.#current, now - this.#start, limit);
   }
 }
 

@@ -55,8 +55,15 @@ export interface SpendLedger {
   /** Loads the counters of scopes not seen yet; call before `headroom`/`reserve`. */
   prepare(scopes: LimitedScope[], now: number): Promise<void>;
   headroom(scopes: LimitedScope[], now: number): Headroom;
-  /** Reserves `amount` on every scope, or nothing and undefined if it does not fit. */
-  reserve(scopes: LimitedScope[], amount: number, now: number): Reservation | undefined;
+  /**
+   * Reserves `amount` on every scope, or nothing and undefined if it does not fit. A shared
+   * ledger answers at once when its lease covers the amount, else after asking Redis.
+   */
+  reserve(
+    scopes: LimitedScope[],
+    amount: number,
+    now: number,
+  ): Reservation | undefined | Promise<Reservation | undefined>;
   settle(reservation: Reservation, actual: number, now: number): void;
   release(reservation: Reservation): void;
   read(scope: LimitedScope, now: number): PeriodReading;

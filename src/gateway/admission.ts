@@ -38,7 +38,8 @@ export async function admit(
   exchange.targets = key.rules ? permittedTargets(key.rules, model) : model.targets;
   exchange.target = exchange.targets[0];
   if (key.rateLimits) {
-    const decision = ctx.limiter.admit(key.id, key.rateLimits, ctx.clock());
+    const pending = ctx.limiter.admit(key.id, key.rateLimits, ctx.clock());
+    const decision = pending instanceof Promise ? await pending : pending;
     if (!decision.ok) {
       throw new TollgateError('TG_ERR_RATE_LIMITED', `key "${key.name}" is limited to ${decision.reason}`).withHeaders({
         'retry-after': String(decision.retryAfterSeconds),

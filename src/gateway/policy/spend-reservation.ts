@@ -134,7 +134,7 @@ export async function reserveSpend(
     if (requested === undefined || granted < requested) exchange.grantedMaxTokens = granted;
     outputCost = granted * outputPrice * choices;
   }
-  const reservation = ctx.ledger.reserve(scopes, promptCost + outputCost, now);
+  const reservation = await ctx.ledger.reserve(scopes, promptCost + outputCost, now);
   if (!reservation) {
     const after = ctx.ledger.headroom(scopes, now);
     throw refusal(after.binding, promptCost + outputCost, after.usd);

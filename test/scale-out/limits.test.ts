@@ -1,0 +1,179 @@
+import OpenAI from 'openai';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { backends, tempDir } from '../support/backends.ts';
+import { FakeOpenAI } from '../support/fake-openai.ts';
+import { exited, type ServedProcess, serveProcess } from '../support/processes.ts';
+import { redisAvailable, sharedRedis } from '../support/redis.ts';
+import { ADMIN_TOKEN, startTollgate } from '../support/tollgate.ts';
+
+const SECRET = 'sk-scale-out-secret-000111222333';
+const MASTER_KEY = 'ef'.repeat(32);
+/** The fake answers 10 completion tokens; at $1000 per million output tokens a call costs $0.01. */
+const CALL_USD = 0.01;
+
+const postgresBackend = backends().find((backend) => backend.name === 'postgres');
+
+async function admin(url: string, method: string, path: string, body?: unknown) {
+  const response = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json().catch(() => undefined)) as any };
+}
+
+/** A call as a tool makes it, with a worst case equal to its cost (output capped at what it uses). */
+function ask(url: string, key: string, model = 'metered') {
+  const client = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0 });
+  return client.chat.completions
+    .create({ model, messages: [{ role: 'user', content: 'hello there' }], max_tokens: 10 })
+    .then(
+      () => 200,
+      (error) => Number(error.status ?? 0),
+    );
+}
+
+describe.skipIf(!postgresBackend || !redisAvailable)('three instances on one PostgreSQL and one Redis', () => {
+  const provider = new FakeOpenAI(SECRET);
+  let redis: { url: string; close(): Promise<void> };
+  const instances: ServedProcess[] = [];
+  let databaseUrl: string;
+
+  beforeAll(async () => {
+    await provider.start();
+    redis = await sharedRedis();
+    const database = await (postgresBackend as NonNullable<typeof postgresBackend>).prepare();
+    databaseUrl = database.databaseUrl as string;
+    const env = {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redis.url,
+      TOLLGATE_MASTER_KEY: MASTER_KEY,
+      TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN,
+      TOLLGATE_LOG_LEVEL: 'warn',
+    };
+    // One at a time: the first applies the migrations.
+    for (let i = 0; i < 3; i++) instances.push(await serveProcess({ ...env, TOLLGATE_DATA_DIR: tempDir() }));
+    const first = instances[0]?.url as string;
+    await admin(first, 'POST', '/api/v1/credentials', {
+      name: 'fake',
+      provider: 'openai',
+      fields: { apiKey: SECRET, baseUrl: provider.url },
+    });
+    for (const [name, upstreamModel] of [
+      ['metered', 'gpt-4o'],
+      ['slow', 'slow-400'],
+    ]) {
+      await admin(first, 'POST', '/api/v1/models', {
+        name,
+        targets: [{ credential: 'fake', upstreamModel }],
+        inputPrice: 0,
+        outputPrice: 1000,
+      });
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const instance of instances) instance.child.kill('SIGKILL');
+    await Promise.all(instances.map((instance) => exited(instance.child)));
+    await provider.close();
+    await redis.close();
+  });
+
+  async function keyWith(body: Record<string, unknown>): Promise<{ key: string; name: string }> {
+    const name = `key-${Math.random().toString(36).slice(2)}`;
+    const created = await admin(instances[0]?.url as string, 'POST', '/api/v1/keys', { name, ...body });
+    expect(created.status).toBe(201);
+    return { key: created.body.key, name };
+  }
+
+  /** 300 calls at once, spread over the three instances. */
+  async function burst(key: string, calls = 300, model = 'metered'): Promise<number[]> {
+    return Promise.all(Array.from({ length: calls }, (_, i) => ask(instances[i % 3]?.url as string, key, model)));
+  }
+
+  async function recordedSpend(keyName: string): Promise<{ usd: number; served: number }> {
+    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      // Usage records reach the database within about a second of the answer.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      const [row] = await sql<{ usd: number; served: number }[]>`
+        select coalesce(sum(cost_usd), 0)::float8 as usd, count(*) filter (where status = 200)::int as served
+        from usage_records where key_name = ${keyName}`;
+      return row as { usd: number; served: number };
+    } finally {
+      await sql.end();
+    }
+  }
+
+  it('never spends past an all-time or a recurring limit, and leaves at most 10% of it unused', async () => {
+    for (const spendLimit of [{ allTimeUsd: 1.5 }, { recurring: { usd: 1.5, window: '1d' } }]) {
+      const { key, name } = await keyWith({ spendLimit });
+      const statuses = await burst(key);
+      const served = statuses.filter((status) => status === 200).length;
+      const refused = statuses.filter((status) => status === 402 || status === 429).length;
+      expect(served + refused).toBe(300);
+      const spent = await recordedSpend(name);
+      expect(spent.served).toBe(served);
+      expect(spent.usd).toBeLessThanOrEqual(1.5 + 1e-9);
+      expect(served * CALL_USD).toBeLessThanOrEqual(1.5 + 1e-9);
+      expect(served * CALL_USD).toBeGreaterThanOrEqual(0.9 * 1.5);
+    }
+  }, 120_000);
+
+  it('never serves more than a requests-per-minute or a concurrency limit allows', async () => {
+    const { key: perMinute } = await keyWith({ rateLimits: { rpm: 60 } });
+    const statuses = await burst(perMinute, 120);
+    expect(statuses.filter((status) => status === 200).length).toBe(60);
+    expect(statuses.filter((status) => status === 429).length).toBe(60);
+
+    const { key: parallel } = await keyWith({ rateLimits: { maxParallel: 5 } });
+    const slow = await burst(parallel, 30, 'slow');
+    expect(slow.filter((status) => status === 200).length).toBe(5);
+    // The slots come back when the calls end: the next five fit again.
+    const again = await burst(parallel, 5, 'slow');
+    expect(again.filter((status) => status === 200).length).toBe(5);
+  }, 60_000);
+});
+
+describe.skipIf(!postgresBackend)('several instances on one PostgreSQL without Redis', () => {
+  it('serves keys under a limit on one instance only, says why on the others, and hands over when it stops', async () => {
+    const provider = await new FakeOpenAI(SECRET).start();
+    const database = await (postgresBackend as NonNullable<typeof postgresBackend>).prepare();
+    const env = { TOLLGATE_MASTER_KEY: MASTER_KEY };
+    const a = await startTollgate(database, env);
+    const b = await startTollgate({ ...database, dataDir: tempDir() }, env);
+    try {
+      await a.admin('POST', '/api/v1/credentials', {
+        name: 'fake',
+        provider: 'openai',
+        fields: { apiKey: SECRET, baseUrl: provider.url },
+      });
+      await a.admin('POST', '/api/v1/models', {
+        name: 'metered',
+        targets: [{ credential: 'fake', upstreamModel: 'gpt-4o' }],
+        inputPrice: 0,
+        outputPrice: 1000,
+      });
+      const limited = (await a.admin('POST', '/api/v1/keys', { name: 'limited', spendLimit: { allTimeUsd: 1 } })).body
+        .key as string;
+      const open = (await a.admin('POST', '/api/v1/keys', { name: 'open' })).body.key as string;
+      await expect.poll(() => ask(b.url, open), { timeout: 3000 }).toBe(200);
+      expect(await ask(a.url, limited)).toBe(200);
+      const client = new OpenAI({ apiKey: limited, baseURL: `${b.url}/v1`, maxRetries: 0 });
+      const refusal = await client.chat.completions
+        .create({ model: 'metered', messages: [{ role: 'user', content: 'hi' }], max_tokens: 10 })
+        .catch((error) => error);
+      expect(refusal.status).toBe(503);
+      expect(refusal.message).toMatch(/REDIS_URL/);
+      expect(b.logs.join('')).toMatch(/without REDIS_URL/);
+      await a.close();
+      // The standby takes the counters over from the usage records within seconds.
+      await expect.poll(() => ask(b.url, limited), { interval: 500, timeout: 12_000 }).toBe(200);
+    } finally {
+      await a.close();
+      await b.close();
+      await provider.close();
+    }
+  }, 60_000);
+});
