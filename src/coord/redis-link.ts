@@ -6,8 +6,11 @@ import type { Config } from '../config.ts';
 import { TollgateError } from '../errors.ts';
 import { LEASE_ACQUIRE, LEASE_INIT, LEASE_SYNC, RATE_ACQUIRE, RATE_SYNC, SLOT_ACQUIRE, SLOT_SYNC } from './scripts.ts';
 
-/** The scripts as ioredis commands (EVALSHA, falling back to EVAL after a Redis restart). */
-export interface CoordRedis extends Redis {
+/**
+ * The atomic operations shared counters are made of (see scripts.ts for what each does). Redis
+ * runs them as scripts; any other store that runs each one atomically can serve them too.
+ */
+export interface CoordStore {
   leaseInit(spend: string, all: string, periodField: string, periodSpent: string): Promise<unknown>;
   leaseAcquire(
     spend: string,
@@ -55,6 +58,23 @@ export interface CoordRedis extends Redis {
   ): Promise<unknown>;
 }
 
+/** The scripts as ioredis commands (EVALSHA, falling back to EVAL after a Redis restart). */
+export type CoordRedis = Redis & CoordStore;
+
+/**
+ * What shared counters need from the place they are kept: this instance's id, the atomic
+ * operations, a broadcast asking other instances to give back idle leases, and the refusal to
+ * give while the store cannot be reached.
+ */
+export interface CoordLink {
+  readonly instance: string;
+  readonly up: boolean;
+  run<T>(call: (store: CoordStore) => Promise<T>): Promise<T>;
+  unavailable(): Error;
+  reclaim(scope: string): void;
+  onReclaim(handler: (scope: string) => void): void;
+}
+
 /** Reservations and slots an instance holds expire this long after its last word (ms). */
 export const LEASE_TTL_MS = 5000;
 /** How often an instance renews what it holds, pushes what it spent and returns idle leases (ms). */
@@ -68,7 +88,7 @@ const RECLAIM_CHANNEL = 'tollgate:reclaim';
  * whether Redis is reachable. When it is not, `unavailable` says what to tell the caller; the
  * client reconnects by itself and the first successful command marks Redis reachable again.
  */
-export class RedisLink {
+export class RedisLink implements CoordLink {
   readonly instance = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   readonly redis: CoordRedis;
   readonly #sub: Redis;
@@ -128,7 +148,7 @@ export class RedisLink {
   }
 
   /** Runs a Redis call; a connection failure marks Redis down and rethrows. */
-  async run<T>(call: (redis: CoordRedis) => Promise<T>): Promise<T> {
+  async run<T>(call: (store: CoordStore) => Promise<T>): Promise<T> {
     try {
       const result = await call(this.redis);
       this.#markUp();

@@ -7,7 +7,7 @@ import {
   secondsUntilBelow,
   WINDOW_MS,
 } from './rate-limiter.ts';
-import { HEARTBEAT_MS, LEASE_TTL_MS, type RedisLink } from './redis-link.ts';
+import { type CoordLink, HEARTBEAT_MS, LEASE_TTL_MS } from './redis-link.ts';
 
 /** Part of a minute's remaining requests one lease takes. */
 const LEASE_FRACTION = 0.1;
@@ -55,7 +55,7 @@ export class SharedRateLimiter implements RateLimiter {
   readonly #heartbeat: NodeJS.Timeout;
 
   constructor(
-    private readonly link: RedisLink,
+    private readonly link: CoordLink,
     /** Whether rate limits fall back to this instance's own counters while Redis is down. */
     private readonly openOnFailure: boolean,
   ) {

@@ -1,5 +1,5 @@
 import { currentWindow } from '../gateway/policy/windows.ts';
-import { HEARTBEAT_MS, LEASE_TTL_MS, type RedisLink } from './redis-link.ts';
+import { type CoordLink, HEARTBEAT_MS, LEASE_TTL_MS } from './redis-link.ts';
 import {
   assertAmount,
   type Headroom,
@@ -72,7 +72,7 @@ export class SharedSpendLedger implements SpendLedger {
   roundTrips = 0;
 
   constructor(
-    private readonly link: RedisLink,
+    private readonly link: CoordLink,
     /** Whether a request under a spend limit is served on this instance's counters while Redis is down. */
     private readonly openOnFailure: boolean,
   ) {
