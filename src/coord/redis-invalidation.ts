@@ -13,6 +13,8 @@ import type { Change } from './invalidation.ts';
  * so that deployments sharing a Redis never take each other's changes for their own.
  */
 const CHANNEL_SETTING = 'invalidation_channel';
+/** How long a PUBLISH may wait for Redis to come back. */
+const PUBLISH_WAIT_MS = 5000;
 /** How long start-up waits for the first subscription before going on without it. */
 const CONNECT_WAIT_MS = 3000;
 
@@ -25,7 +27,11 @@ const CONNECT_WAIT_MS = 3000;
  */
 export class RedisInvalidation extends ChangeFeed {
   readonly #subscriber: Redis;
-  /** Fails at once rather than queueing while Redis is away: the admin API must not wait on it. */
+  /**
+   * While Redis is away a PUBLISH waits in ioredis's queue and goes out when the connection returns
+   * (within PUBLISH_WAIT_MS, else it is dropped and the table serves): so a change made while this
+   * publisher is still reconnecting but the others are back is not left to their slow poll.
+   */
   readonly #publisher: Redis;
   /** Set once a loss has been reported, so that the return is reported too. */
   #lost = false;
@@ -40,12 +46,7 @@ export class RedisInvalidation extends ChangeFeed {
     this.#channel = channel;
     // Resubscribing is ours to do, so that the table is read only once the subscription holds.
     this.#subscriber = new Redis(url, { lazyConnect: true, autoResubscribe: false, maxRetriesPerRequest: null });
-    this.#publisher = new Redis(url, {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: 1000,
-    });
+    this.#publisher = new Redis(url, { lazyConnect: true, commandTimeout: PUBLISH_WAIT_MS });
     this.#subscriber.on('ready', () => void this.#subscribe());
     this.#subscriber.on('close', () => this.#down());
     this.#subscriber.on('error', (error: Error) => {
@@ -104,17 +105,16 @@ export class RedisInvalidation extends ChangeFeed {
     const [row] = await this.db.insert(changes).values(change).returning({ id: changes.id });
     const id = Number(row?.id);
     const message: ChangeMessage = { ...change, id, origin: this.origin };
-    try {
-      await this.#publisher.publish(this.#channel, JSON.stringify(message));
-    } catch (error) {
+    const sent = this.#publisher.publish(this.#channel, JSON.stringify(message)).catch((error: Error) => {
       const suppressed = this.#throttle.admit('publish');
-      if (suppressed !== undefined) {
-        this.logger.warn(
-          { reason: (error as Error).message, suppressed },
-          'Redis PUBLISH failed: other instances read this change from the changes table instead',
-        );
-      }
-    }
+      if (suppressed === undefined) return;
+      this.logger.warn(
+        { reason: error.message, suppressed },
+        'Redis PUBLISH failed: other instances read this change from the changes table instead',
+      );
+    });
+    // The admin API waits for Redis when it is there (a fraction of a millisecond), never when it is not.
+    if (this.#publisher.status === 'ready') await sent;
     return id;
   }
 
