@@ -13,7 +13,7 @@ import { applySpendLimit, SpendLimitBody, type SpendReport, spendReports } from 
 const Limit = Type.Union([Type.Null(), Type.Integer({ minimum: 0, maximum: 1_000_000 })]);
 export const ProjectBody = Type.Object({
   name: Type.String({ minLength: 1, maxLength: 100 }),
-  plan: Type.Optional(Type.Union(PLANS.map((plan) => Type.Literal(plan)))),
+  plan: Type.Optional(Type.Enum(PLANS)),
   /** Overrides the plan's key limit; null goes back to the plan's. */
   keyLimit: Type.Optional(Limit),
   /** At most this many keys per owning user; null for no such limit. */

@@ -11,10 +11,10 @@ const OPTIONS = { strict: false, useDefaults: true, allErrors: false } as const;
 
 /**
  * The validator of admin API bodies: no type conversion. Declarative files (src/declarative/)
- * are checked with it too, so a file is held to exactly what the API would accept;
- * `allErrors` lists every problem rather than the first, and accepts nothing more.
+ * are checked with it too, so a file is held to exactly what the API would accept; `allErrors`
+ * lists every problem rather than the first and `verbose` says more of each, accepting nothing more.
  */
-export function bodyAjv(options: { allErrors?: boolean } = {}): Ajv {
+export function bodyAjv(options: { allErrors?: boolean; verbose?: boolean } = {}): Ajv {
   return addFormats(new Ajv({ ...OPTIONS, ...options, coerceTypes: false }));
 }
 
