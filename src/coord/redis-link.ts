@@ -47,7 +47,14 @@ export interface CoordStore {
     minimum: number,
   ): Promise<string[]>;
   rateSync(current: string, tokensCurrent: string, giveBack: number, tokens: number): Promise<unknown>;
-  slotAcquire(slots: string, expiry: string, instance: string, ttlMs: number, max: number): Promise<number>;
+  slotAcquire(
+    slots: string,
+    expiry: string,
+    instance: string,
+    ttlMs: number,
+    max: number,
+    fraction: string,
+  ): Promise<number>;
   slotSync(
     slots: string,
     expiry: string,

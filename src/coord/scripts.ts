@@ -174,19 +174,22 @@ if #expired > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now) end
 `;
 
 /**
- * Takes one concurrency slot if fewer than `max` are held across instances; slots of an
- * instance that stopped renewing are dropped first.
- * KEYS: slots (instance → held), expiry. ARGV: instance, ttlMs, max. Returns 1 or 0.
+ * Concurrency slots, leased like budgets: grows this instance's slots by at least one (when one
+ * is free across instances) and by up to `fraction` of the free ones; slots of an instance that
+ * stopped renewing are dropped first. Invariant: Σ slots held ≤ max.
+ * KEYS: slots (instance → held), expiry. ARGV: instance, ttlMs, max, fraction. Returns the count granted.
  */
 export const SLOT_ACQUIRE = `${SLOT_SWEEP}
 local total = 0
 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do total = total + tonumber(v) end
-if total >= tonumber(ARGV[3]) then return 0 end
-redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+local room = tonumber(ARGV[3]) - total
+if room < 1 then return 0 end
+local grant = math.min(room, math.max(1, math.floor(room * tonumber(ARGV[4]))))
+redis.call('HINCRBY', KEYS[1], ARGV[1], grant)
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), ARGV[1])
 redis.call('PEXPIRE', KEYS[1], 86400000)
 redis.call('PEXPIRE', KEYS[2], 86400000)
-return 1
+return grant
 `;
 
 /**

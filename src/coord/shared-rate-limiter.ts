@@ -29,9 +29,9 @@ interface KeyLocal {
   tokens: { minute: number; current: number; previous: number; at: number };
   /** Tokens used since, not yet added in Redis. */
   tokensUnsynced: number;
-  /** Concurrency slots this instance's requests hold, and those freed not yet given back. */
+  /** Concurrency slots leased to this instance, and how many of them requests in flight use. */
   slots: number;
-  released: number;
+  inFlight: number;
   /** Requests admitted on this instance's own counters while Redis was unreachable. */
   degraded: number;
   lastUsed: number;
@@ -62,7 +62,7 @@ export class SharedRateLimiter implements RateLimiter {
     link.onReclaim((scope) => {
       if (!scope.startsWith('rate:')) return;
       const local = this.#keys.get(scope.slice(5));
-      if (local && local.left > 0) {
+      if (local && (local.left > 0 || local.slots > local.inFlight)) {
         local.reclaim = true;
         this.#scheduleSync(0);
       }
@@ -81,7 +81,7 @@ export class SharedRateLimiter implements RateLimiter {
         tokens: { minute: 0, current: 0, previous: 0, at: 0 },
         tokensUnsynced: 0,
         slots: 0,
-        released: 0,
+        inFlight: 0,
         degraded: 0,
         lastUsed: Date.now(),
         reclaim: false,
@@ -116,10 +116,11 @@ export class SharedRateLimiter implements RateLimiter {
     const { rpm, tpm, maxParallel } = limits;
     const tokensFresh =
       tpm == null || (local.tokens.minute === local.minute && Date.now() - local.tokens.at < TOKENS_FRESH_MS);
-    if (maxParallel == null && (rpm == null || local.left >= 1) && tokensFresh) {
+    if ((maxParallel == null || local.inFlight < local.slots) && (rpm == null || local.left >= 1) && tokensFresh) {
       const refused = this.#tokensRefusal(local, tpm, now);
       if (refused) return refused;
       if (rpm != null) local.left -= 1;
+      if (maxParallel != null) local.inFlight += 1;
       local.lastUsed = Date.now();
       return { ok: true };
     }
@@ -135,15 +136,8 @@ export class SharedRateLimiter implements RateLimiter {
 
   async #admitSlowly(keyId: string, limits: RateLimits, now: number): Promise<RateDecision> {
     const { rpm, tpm, maxParallel } = limits;
-    const slotKeys = [`tg:slots:${keyId}`, `tg:slotsx:${keyId}`] as const;
-    if (maxParallel != null) {
-      const taken = await this.link.run((redis) =>
-        redis.slotAcquire(slotKeys[0], slotKeys[1], this.link.instance, LEASE_TTL_MS, maxParallel),
-      );
-      if (Number(taken) !== 1) {
-        return { ok: false, retryAfterSeconds: 1, reason: `at most ${maxParallel} concurrent requests per key` };
-      }
-      this.#local(keyId, now).slots += 1;
+    if (maxParallel != null && !(await this.#takeSlot(keyId, maxParallel, now))) {
+      return { ok: false, retryAfterSeconds: 1, reason: `at most ${maxParallel} concurrent requests per key` };
     }
     const decision = await this.#admitRate(keyId, rpm, tpm, now).catch((error) => {
       if (maxParallel != null) this.#freeSlot(keyId, now);
@@ -214,12 +208,40 @@ export class SharedRateLimiter implements RateLimiter {
     }
   }
 
+  /** Takes a concurrency slot from this instance's lease, growing it (or reclaiming) when it is used up. */
+  async #takeSlot(keyId: string, maxParallel: number, now: number): Promise<boolean> {
+    let reclaimed = false;
+    for (;;) {
+      const local = this.#local(keyId, now);
+      if (local.inFlight < local.slots) {
+        local.inFlight += 1;
+        return true;
+      }
+      const granted = Number(
+        await this.link.run((redis) =>
+          redis.slotAcquire(
+            `tg:slots:${keyId}`,
+            `tg:slotsx:${keyId}`,
+            this.link.instance,
+            LEASE_TTL_MS,
+            maxParallel,
+            String(LEASE_FRACTION),
+          ),
+        ),
+      );
+      this.#local(keyId, now).slots += granted;
+      if (granted > 0) continue;
+      if (reclaimed) return false;
+      // Other instances may hold slots no request of theirs uses: ask for them back once.
+      reclaimed = true;
+      this.link.reclaim(`rate:${keyId}`);
+      await new Promise((resolve) => setTimeout(resolve, RECLAIM_WAIT_MS));
+    }
+  }
+
   #freeSlot(keyId: string, now: number): void {
     const local = this.#local(keyId, now);
-    if (local.slots === 0) return;
-    local.slots -= 1;
-    local.released += 1;
-    this.#scheduleSync(0);
+    if (local.inFlight > 0) local.inFlight -= 1;
   }
 
   finish(keyId: string, tokens: number, now: number): void {
@@ -230,12 +252,11 @@ export class SharedRateLimiter implements RateLimiter {
     if (local.degraded > 0) {
       local.degraded -= 1;
       this.#fallback.finish(keyId, tokens, now);
-    } else if (local.slots > 0) {
-      local.slots -= 1;
-      local.released += 1;
+    } else if (local.inFlight > 0) {
+      local.inFlight -= 1;
     }
     if (tokens > 0) local.tokensUnsynced += tokens;
-    this.#scheduleSync(local.released > 0 ? 0 : SYNC_DELAY_MS);
+    if (tokens > 0 || local.reclaim) this.#scheduleSync(local.reclaim ? 0 : SYNC_DELAY_MS);
   }
 
   #scheduleSync(delay: number): void {
@@ -251,12 +272,14 @@ export class SharedRateLimiter implements RateLimiter {
     const at = Date.now();
     const work: Promise<unknown>[] = [];
     for (const [keyId, local] of this.#keys) {
-      local.minute === minuteOf(at) || this.#local(keyId, at);
-      if (local.left > 0 && (local.reclaim || at - local.lastUsed > IDLE_RETURN_MS)) {
+      this.#local(keyId, at); // rolls a past minute's unused requests into giveBack
+      const idle = local.reclaim || at - local.lastUsed > IDLE_RETURN_MS;
+      if (local.left > 0 && idle) {
         local.giveBack.push({ minute: local.minute, count: local.left });
         local.left = 0;
       }
       local.reclaim = false;
+      const released = idle ? local.slots - local.inFlight : 0;
       const giveBack = local.giveBack.splice(0);
       const tokens = local.tokensUnsynced;
       local.tokensUnsynced = 0;
@@ -282,9 +305,8 @@ export class SharedRateLimiter implements RateLimiter {
             }),
         );
       }
-      const released = local.released;
       if (released > 0 || (heartbeat && local.slots > 0)) {
-        local.released = 0;
+        local.slots -= released;
         work.push(
           this.link
             .run((redis) =>
@@ -298,11 +320,11 @@ export class SharedRateLimiter implements RateLimiter {
               ),
             )
             .catch(() => {
-              local.released += released;
+              local.slots += released;
             }),
         );
       }
-      if (heartbeat && local.slots === 0 && local.released === 0 && local.left === 0 && at - local.lastUsed > 120_000) {
+      if (heartbeat && local.slots === 0 && local.inFlight === 0 && local.left === 0 && at - local.lastUsed > 120_000) {
         this.#keys.delete(keyId);
       }
     }
