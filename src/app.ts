@@ -17,6 +17,7 @@ import { startCoordination } from './coord/coordination.ts';
 import type { Invalidation } from './coord/invalidation.ts';
 import { openInvalidation } from './coord/open-invalidation.ts';
 import { Vault } from './crypto/vault.ts';
+import { applyConfigFileAtStart } from './declarative/at-start.ts';
 import { TollgateError } from './errors.ts';
 import type { GatewayContext } from './gateway/context.ts';
 import { DOORS } from './gateway/doors/index.ts';
@@ -81,6 +82,16 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   const orgId = await ensureDefaultOrganization(db);
   const firstRunAdminToken = await ensureAdminToken(db, config);
   const invalidation: Invalidation = await openInvalidation(store, config, logger);
+  // TOLLGATE_CONFIG: a declarative tollgate.yaml, applied before the caches first load.
+  await applyConfigFileAtStart(
+    config,
+    { db, vault, invalidation, orgId, clock: options.clock ?? Date.now },
+    logger,
+  ).catch(async (error) => {
+    await invalidation.close();
+    await store.close();
+    throw error;
+  });
 
   const usage = new UsageWriter(db, { logger, deadLetterFile: `${config.dataDir}/usage-dead-letters.jsonl` });
   const models = new ModelRegistry(db, vault, invalidation, (error) =>
