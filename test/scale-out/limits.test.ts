@@ -133,6 +133,17 @@ describe.skipIf(!postgresBackend || !redisAvailable)('three instances on one Pos
     // The slots come back when the calls end: the next five fit again.
     const again = await burst(parallel, 5, 'slow');
     expect(again.filter((status) => status === 200).length).toBe(5);
+
+    // Tokens per minute: each call uses 12 tokens (2 prompt words, 10 completion), counted after
+    // it ends; calls a moment apart, alternating instances, stop once 100 have been used anywhere.
+    const { key: tokens } = await keyWith({ rateLimits: { tpm: 100 } });
+    const statusesByCall: number[] = [];
+    for (let i = 0; i < 14; i++) {
+      statusesByCall.push(await ask(instances[i % 3]?.url as string, tokens));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    expect(statusesByCall.slice(0, 9)).toEqual(Array(9).fill(200));
+    expect(statusesByCall.slice(9)).toEqual(Array(5).fill(429));
   }, 60_000);
 });
 
