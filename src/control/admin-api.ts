@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Role } from '../auth/sessions.ts';
+import { configRoutes } from '../declarative/routes.ts';
 import { TollgateError } from '../errors.ts';
 import { type Actor, type AdminAuth, authorize } from './admin-auth.ts';
 import type { ControlContext } from './context.ts';
@@ -77,6 +78,7 @@ export async function registerAdminApi(app: FastifyInstance, ctx: ControlContext
       usageRoutes(api, ctx);
       userRoutes(api, ctx);
       organizationRoutes(api, ctx);
+      configRoutes(api, ctx);
     },
     { prefix: ADMIN_PREFIX },
   );
