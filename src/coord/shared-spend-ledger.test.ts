@@ -98,6 +98,18 @@ describe.skipIf(!redisAvailable)('shared spend ledger (Redis budget leases)', ()
     expect(await ledger.reserve([scope], 0.04, Date.now())).toBeDefined();
   });
 
+  it('holds a limit lowered while an instance still holds a lease taken under the old one', async () => {
+    const { ledger } = await instance();
+    const scope = scopeWith({ allTimeUsd: 10 });
+    await ledger.prepare([scope], Date.now());
+    const first = await ledger.reserve([scope], 0.5, Date.now());
+    ledger.settle(first as NonNullable<typeof first>, 0.5, Date.now());
+    // The lease holds about $0.95 more; the limit drops to $0.6, leaving $0.1.
+    const lowered = { ...scope, limit: { allTimeUsd: 0.6 }, version: 'lowered' };
+    expect(await ledger.reserve([lowered], 0.3, Date.now())).toBeUndefined();
+    expect(await ledger.reserve([lowered], 0.05, Date.now())).toBeDefined();
+  });
+
   it('frees the lease of an instance that died within seconds', async () => {
     const [a, b] = await Promise.all([instance(), instance()]);
     const scope = scopeWith({ allTimeUsd: 1 });

@@ -44,6 +44,8 @@ interface Local {
   lastUsed: number;
   /** Counters must be seeded in Redis from the usage records before the next lease. */
   seeded: boolean;
+  /** The limit's version at the last contact: a changed limit is checked with Redis first. */
+  version: string;
   /** Another instance asked for idle budget back. */
   reclaim: boolean;
 }
@@ -104,6 +106,7 @@ export class SharedSpendLedger implements SpendLedger {
         validUntil: 0,
         lastUsed: Date.now(),
         seeded: false,
+        version: scope.version,
         reclaim: false,
       };
       this.#locals.set(scope.id, local);
@@ -115,7 +118,7 @@ export class SharedSpendLedger implements SpendLedger {
   /** Whether the local figures may be used without asking Redis first. */
   #fresh(local: LimitedScope | Local, now: number): boolean {
     const entry = 'scope' in local ? local : this.#local(local);
-    if (!entry.seeded || Date.now() >= entry.validUntil) return false;
+    if (!entry.seeded || entry.version !== entry.scope.version || Date.now() >= entry.validUntil) return false;
     const recurring = entry.scope.limit.recurring;
     if (!recurring) return true;
     return entry.periodField?.startsWith(`p:${recurringKey(entry.scope)}@`) === true && now < (entry.periodEnd ?? 0);
@@ -168,6 +171,18 @@ export class SharedSpendLedger implements SpendLedger {
     return local.granted - local.reserved - local.unsynced;
   }
 
+  /**
+   * Whether the lease covers `amount` and the limit, as it stands now, still has room for it: a
+   * limit lowered after the lease was taken must not be overrun by what the lease still holds.
+   */
+  #covers(local: Local, amount: number, now: number): boolean {
+    if (!this.#fresh(local, now) || !(this.#free(local) >= amount)) return false;
+    const { allTimeUsd, recurring } = local.scope.limit;
+    const held = local.othersHeld + local.reserved + local.unsynced + amount;
+    if (allTimeUsd != null && !(allTimeUsd - local.all - held >= 0)) return false;
+    return !recurring || recurring.usd - local.period - held >= 0;
+  }
+
   #take(scopes: LimitedScope[], amount: number): Reservation {
     const at = Date.now();
     for (const scope of scopes) {
@@ -181,7 +196,7 @@ export class SharedSpendLedger implements SpendLedger {
 
   reserve(scopes: LimitedScope[], amount: number, now: number): Reservation | Promise<Reservation | undefined> {
     assertAmount(amount, 'a reservation');
-    if (scopes.every((scope) => this.#fresh(this.#local(scope), now) && this.#free(this.#local(scope)) >= amount)) {
+    if (scopes.every((scope) => this.#covers(this.#local(scope), amount, now))) {
       return this.#take(scopes, amount);
     }
     return this.#reserveSlowly(scopes, amount, now);
@@ -190,15 +205,11 @@ export class SharedSpendLedger implements SpendLedger {
   /** Grows the leases that are short, asking other instances for idle budget once if needed. */
   async #reserveSlowly(scopes: LimitedScope[], amount: number, now: number): Promise<Reservation | undefined> {
     this.roundTrips += 1;
-    const fits = () =>
-      scopes.every((scope) => this.#fresh(this.#local(scope), now) && this.#free(this.#local(scope)) >= amount);
+    const fits = () => scopes.every((scope) => this.#covers(this.#local(scope), amount, now));
     let reclaimed = false;
     for (let attempt = 0; attempt < 8; attempt++) {
       if (fits()) return this.#take(scopes, amount);
-      const short = scopes.filter((scope) => {
-        const local = this.#local(scope);
-        return !this.#fresh(local, now) || this.#free(local) < amount;
-      });
+      const short = scopes.filter((scope) => !this.#covers(this.#local(scope), amount, now));
       let results: number[];
       try {
         results = await Promise.all(short.map((scope) => this.#topUp(scope, amount, now)));
@@ -229,7 +240,7 @@ export class SharedSpendLedger implements SpendLedger {
   #topUp(scope: LimitedScope, amount: number, now: number): Promise<number> {
     const run = () => {
       const local = this.#local(scope);
-      if (this.#fresh(local, now) && this.#free(local) >= amount) return -1;
+      if (this.#covers(local, amount, now)) return -1;
       return this.#acquireOnce(scope, Math.max(0, amount - this.#free(local)), now);
     };
     const previous = this.#acquiring.get(scope.id);
@@ -296,6 +307,7 @@ export class SharedSpendLedger implements SpendLedger {
         local.periodField = periodField;
         local.periodEnd = window?.end ?? null;
         local.seeded = true;
+        local.version = scope.version;
         local.validUntil = sentAt + LEASE_TTL_MS - LEASE_MARGIN_MS;
         return grant;
       }
