@@ -296,7 +296,8 @@ export const usageDeadLetters = pgTable('usage_dead_letters', {
 
 /**
  * Every control-plane change that a gateway instance caches appends a row here; instances
- * sharing a database poll it to drop stale cache entries (see coord/invalidation.ts).
+ * sharing a database are told of it by Redis pub/sub or LISTEN/NOTIFY and read it here, also to
+ * catch up after a lost connection (see coord/change-feed.ts).
  */
 export const changes = pgTable('changes', {
   id: bigserial('id', { mode: 'number' }).primaryKey(),

@@ -26,7 +26,7 @@ export interface KeyEntry {
 /**
  * How long an unknown hash is remembered as unknown, so a bad key cannot hammer the database.
  * A key created on this instance clears its entry at once (`key-created`), one created on
- * another instance within the change feed's poll (about 250 ms); the TTL bounds the rest.
+ * another instance when its change arrives (pushed, a few milliseconds); the TTL bounds the rest.
  */
 const NEGATIVE_TTL_MS = 5000;
 /** Unknown hashes remembered at most; past it the oldest is dropped, not the whole set. */
