@@ -23,7 +23,7 @@ export interface RunningTollgate extends Started {
 /** Starts `tollgate serve` on a database (a fresh one unless given) and waits for /health. */
 export async function startTollgate(
   core: number,
-  options: { database?: BenchDatabase; nodeArgs?: string[] } = {},
+  options: { database?: BenchDatabase; nodeArgs?: string[]; env?: Record<string, string> } = {},
 ): Promise<RunningTollgate> {
   const database = options.database ?? (await freshDatabase());
   const port = await freePort();
@@ -37,6 +37,7 @@ export async function startTollgate(
     TOLLGATE_LOG_LEVEL: 'warn',
     TOLLGATE_MASTER_KEY: MASTER_KEY,
     NODE_ENV: 'production',
+    ...options.env,
   };
   const bin = path.join(TOLLGATE_DIR, 'bin/tollgate.js');
   const started = await startNode('tollgate', core, [...(options.nodeArgs ?? []), bin, 'serve'], {
