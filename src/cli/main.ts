@@ -11,9 +11,18 @@ export async function main(argv: string[]): Promise<number> {
   program
     .command('serve')
     .description('Start the gateway, the admin API and the dashboard')
-    .action(async () => {
-      const { serve } = await import('../server.ts');
-      await serve();
+    .option('--workers <n>', 'worker processes sharing the port: a number, or auto for one per core', '1')
+    .action(async (options: { workers: string }) => {
+      const cluster = (await import('node:cluster')).default;
+      if (cluster.isWorker) {
+        const { runWorker } = await import('../cluster/worker.ts');
+        await runWorker();
+      } else {
+        const { runPrimary, workerCount } = await import('../cluster/primary.ts');
+        const workers = workerCount(options.workers);
+        if (workers > 1) await runPrimary(workers);
+        else await (await import('../server.ts')).serve();
+      }
       // Keep running: the server holds the event loop open until a signal stops it.
       await new Promise(() => {});
     });

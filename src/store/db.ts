@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,8 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { PrimaryChannel } from '../cluster/ipc-channel.ts';
+import { openWorkerStore } from '../cluster/ipc-database.ts';
 import * as schema from './schema.ts';
 
 export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
@@ -17,6 +20,8 @@ export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
 export interface Store {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** The embedded database itself, in the process that owns it (the primary serves it to workers). */
+  pglite?: PGlite;
   close(): Promise<void>;
 }
 
@@ -40,12 +45,14 @@ export async function openStore(options: { databaseUrl?: string | undefined; dat
     const db = drizzlePostgres(client, { schema });
     return { db: db as unknown as Db, kind: 'postgres', close: () => client.end({ timeout: 5 }) };
   }
+  // A worker of `tollgate serve --workers N`: the embedded database is its primary's.
+  if (cluster.isWorker) return openWorkerStore(PrimaryChannel.get());
   const dir = path.join(options.dataDir, 'pgdata');
   mkdirSync(dir, { recursive: true });
   const client = await PGlite.create(dir);
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS });
-  return { db: db as unknown as Db, kind: 'pglite', close: () => client.close() };
+  return { db: db as unknown as Db, kind: 'pglite', pglite: client, close: () => client.close() };
 }
 
 /** Rows of a raw query, whichever driver is behind the door. */
