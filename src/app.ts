@@ -1,3 +1,4 @@
+import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
@@ -185,7 +186,8 @@ export async function createTollgate(config: Config, options: TollgateOptions = 
   });
   app.get('/health', async (_request, reply) => {
     if (closing) return reply.code(503).send({ status: 'stopping' });
-    return { status: 'ok', database: store.kind };
+    // Under `serve --workers N`, which worker answered (a load balancer's view of them).
+    return { status: 'ok', database: store.kind, ...(cluster.isWorker ? { worker: process.pid } : {}) };
   });
 
   for (const door of DOORS) doorRoute(app, gateway, door);
