@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { credentialCommands } from './commands/credentials.ts';
+import { declarativeCommands } from './commands/declarative.ts';
 import { keyCommands } from './commands/keys.ts';
 import { modelCommands } from './commands/models.ts';
 import { organizationCommands } from './commands/organization.ts';
@@ -9,7 +10,8 @@ import { usageCommands } from './commands/usage.ts';
 import { userCommands } from './commands/users.ts';
 
 /**
- * Registers the admin commands (keys, credentials, models, projects, users, org, usage):
+ * Registers the admin commands (keys, credentials, models, projects, users, org, usage, and
+ * apply/export of a declarative tollgate.yaml):
  * clients of the admin REST API at TOLLGATE_URL, authenticated with TOLLGATE_ADMIN_TOKEN —
  * and `rotate-master-key`, which works on the database directly, with the server stopped
  * (PGlite) or running (PostgreSQL).
@@ -22,5 +24,6 @@ export function registerCommands(program: Command): void {
   userCommands(program);
   organizationCommands(program);
   usageCommands(program);
+  declarativeCommands(program);
   rotateMasterKeyCommand(program);
 }
