@@ -79,6 +79,8 @@ export interface Project {
   keysPerUser: number | null;
   spendLimit: SpendLimit;
   spend?: SpendReport;
+  /** 'tollgate.yaml' when a declarative file manages it; null when made by hand. */
+  managedBy: string | null;
   createdAt: string;
 }
 
@@ -112,6 +114,8 @@ export interface Credential {
   secrets: Record<string, string>;
   settings: Record<string, string>;
   models: string[];
+  /** 'tollgate.yaml' when a declarative file manages it; null when made by hand. */
+  managedBy: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -152,6 +156,8 @@ export interface Model {
   priceNotes: string[];
   retries: number;
   maxOutputTokens: number | null;
+  /** 'tollgate.yaml' when a declarative file manages it; null when made by hand. */
+  managedBy: string | null;
   targets: ModelTarget[];
   createdAt: string;
   updatedAt: string;

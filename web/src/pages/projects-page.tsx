@@ -25,6 +25,7 @@ import { keys, useProjects } from '../api/queries.ts';
 import type { Project } from '../api/types.ts';
 import { usePermissions } from '../auth/session.ts';
 import { EmptyState } from '../components/empty-state.tsx';
+import { ManagedBadge, ManagedWarning } from '../components/managed-badge.tsx';
 import { notifySuccess } from '../components/notify.ts';
 import { PageHeader } from '../components/page-header.tsx';
 import { QueryState } from '../components/query-state.tsx';
@@ -96,6 +97,7 @@ function ProjectModal({ project, onClose }: { project?: Project; onClose: () => 
     <Modal opened onClose={onClose} title={project ? `Edit ${project.name}` : 'Create project'} size="lg">
       <form onSubmit={form.onSubmit((values) => save.mutate(values))} noValidate>
         <Stack gap="md">
+          <ManagedWarning managedBy={project?.managedBy} kind="project" />
           <TextInput label="Name" required data-autofocus {...form.getInputProps('name')} />
           <SimpleGrid cols={{ base: 1, xs: 3 }} spacing="sm">
             <Select
@@ -182,9 +184,16 @@ export function ProjectsPage() {
                       return (
                         <Table.Tr key={project.id}>
                           <Table.Td>
-                            <Link to="/keys" search={{ project: project.id }} style={{ fontWeight: 600, fontSize: 14 }}>
-                              {project.name}
-                            </Link>
+                            <Group gap={6} wrap="nowrap">
+                              <Link
+                                to="/keys"
+                                search={{ project: project.id }}
+                                style={{ fontWeight: 600, fontSize: 14 }}
+                              >
+                                {project.name}
+                              </Link>
+                              <ManagedBadge managedBy={project.managedBy} />
+                            </Group>
                           </Table.Td>
                           <Table.Td>
                             <Text size="sm" tt="capitalize">

@@ -5,6 +5,7 @@ import { type ChangeEvent, useEffect } from 'react';
 import { errorMessage, patch, post } from '../../api/client.ts';
 import { keys, useProviders } from '../../api/queries.ts';
 import type { AuthMethod, Credential, Provider } from '../../api/types.ts';
+import { ManagedWarning } from '../../components/managed-badge.tsx';
 import { notifySuccess } from '../../components/notify.ts';
 import { Loading } from '../../components/query-state.tsx';
 
@@ -100,6 +101,7 @@ export function CredentialFormModal({ credential, onClose }: { credential?: Cred
       ) : (
         <form onSubmit={form.onSubmit((values) => save.mutate(values))} noValidate>
           <Stack gap="md">
+            <ManagedWarning managedBy={credential?.managedBy} kind="credential" />
             <TextInput
               label="Name"
               description="How models refer to it, e.g. openai-production"

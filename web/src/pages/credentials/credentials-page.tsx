@@ -8,6 +8,7 @@ import type { Credential } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.ts';
 import { confirmAction } from '../../components/confirm.tsx';
 import { EmptyState } from '../../components/empty-state.tsx';
+import { ManagedBadge, managedDeletionNote } from '../../components/managed-badge.tsx';
 import { notifyError, notifySuccess } from '../../components/notify.ts';
 import { PageHeader } from '../../components/page-header.tsx';
 import { QueryState } from '../../components/query-state.tsx';
@@ -32,7 +33,7 @@ function DependentsMessage({
       )}
       <Text size="sm">
         {models.length === 1 ? 'One model uses' : `${models.length} models use`} {credential.name}. Deleting it removes
-        those targets: a model left with no target stops answering.
+        those targets: a model left with no target stops answering.{managedDeletionNote(credential.managedBy)}
       </Text>
       <List size="sm" withPadding data-testid="dependent-models">
         {models.map((model) => (
@@ -64,7 +65,7 @@ export function CredentialsPage() {
       message: force ? (
         <DependentsMessage credential={credential} models={credential.models} />
       ) : (
-        'No model uses this credential. Its secrets are deleted for good.'
+        `No model uses this credential. Its secrets are deleted for good.${managedDeletionNote(credential.managedBy)}`
       ),
       confirmLabel: force ? 'Delete anyway' : 'Delete credential',
     });
@@ -135,9 +136,12 @@ export function CredentialsPage() {
                     {list.map((credential) => (
                       <Table.Tr key={credential.id} data-testid={`credential-row-${credential.name}`}>
                         <Table.Td>
-                          <Text size="sm" fw={600}>
-                            {credential.name}
-                          </Text>
+                          <Group gap={6} wrap="nowrap">
+                            <Text size="sm" fw={600}>
+                              {credential.name}
+                            </Text>
+                            <ManagedBadge managedBy={credential.managedBy} />
+                          </Group>
                           {credential.settings.baseUrl && (
                             <Text size="xs" c="dimmed" className="tg-mono">
                               {credential.settings.baseUrl}

@@ -21,6 +21,7 @@ import { Link } from '@tanstack/react-router';
 import { errorMessage, patch, post } from '../../api/client.ts';
 import { keys, useCredentials } from '../../api/queries.ts';
 import type { Model, PriceField } from '../../api/types.ts';
+import { ManagedWarning } from '../../components/managed-badge.tsx';
 import { notifySuccess } from '../../components/notify.ts';
 import { Loading } from '../../components/query-state.tsx';
 import { type NumberValue, toNumber } from '../keys/policy-form.ts';
@@ -177,6 +178,7 @@ export function ModelFormModal({ model, onClose }: { model?: Model; onClose: () 
       ) : (
         <form onSubmit={form.onSubmit((values) => save.mutate(values))} noValidate>
           <Stack gap="md">
+            <ManagedWarning managedBy={model?.managedBy} kind="model" />
             <TextInput
               label="Public name"
               description="What callers put in the model field"

@@ -8,6 +8,7 @@ import type { Model, PriceField } from '../../api/types.ts';
 import { usePermissions } from '../../auth/session.ts';
 import { confirmAction } from '../../components/confirm.tsx';
 import { EmptyState } from '../../components/empty-state.tsx';
+import { ManagedBadge, managedDeletionNote } from '../../components/managed-badge.tsx';
 import { notifyError, notifySuccess } from '../../components/notify.ts';
 import { PageHeader } from '../../components/page-header.tsx';
 import { QueryState } from '../../components/query-state.tsx';
@@ -95,7 +96,7 @@ export function ModelsPage() {
   async function remove(model: Model) {
     const confirmed = await confirmAction({
       title: `Unpublish ${model.name}?`,
-      message: `Requests for ${model.name} will fail with 404 from now on. Its usage records are kept.`,
+      message: `Requests for ${model.name} will fail with 404 from now on. Its usage records are kept.${managedDeletionNote(model.managedBy)}`,
       confirmLabel: 'Unpublish model',
     });
     if (!confirmed) return;
@@ -148,7 +149,10 @@ export function ModelsPage() {
                     {list.map((model) => (
                       <Table.Tr key={model.id} data-testid={`model-row-${model.name}`}>
                         <Table.Td>
-                          <Code fw={600}>{model.name}</Code>
+                          <Stack gap={4} align="flex-start">
+                            <Code fw={600}>{model.name}</Code>
+                            <ManagedBadge managedBy={model.managedBy} />
+                          </Stack>
                         </Table.Td>
                         <Table.Td>
                           <Stack gap={4}>
