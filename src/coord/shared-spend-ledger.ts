@@ -275,7 +275,9 @@ export class SharedSpendLedger implements SpendLedger {
     const [spendKey, leaseKey, expiryKey] = keysOf(scope.id);
     try {
       for (let tries = 0; tries < 2; tries++) {
-        if (!local.seeded || tries > 0) {
+        // Redis says when it has no counters for the scope (or the window): only then are they
+        // read from the usage records, once for all instances.
+        if (tries > 0) {
           const spent = await scope.loadSpent(window?.start ?? null);
           await this.link.run((redis) =>
             redis.leaseInit(spendKey, String(spent.allTime), periodField ?? '', String(spent.since)),
