@@ -114,7 +114,9 @@ export class RedisLink implements CoordLink {
       // Fail at once while disconnected instead of queueing: a request must not wait for Redis.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: 500,
+      // Long enough that a busy event loop is not taken for a lost Redis; a hung Redis holds a
+      // request at most this long (a stopped one fails at once: nothing is queued offline).
+      commandTimeout: 1000,
       connectTimeout: 2000,
       retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
       lazyConnect: true,
