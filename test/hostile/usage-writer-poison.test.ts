@@ -164,12 +164,15 @@ describe.each(backends())('usage writer given poisoned records on $name', (backe
     for (let i = 0; i < 30; i++) writer.record(row());
     await writer.flush();
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(writer.pending).toBe(30);
+    // On disk in the spool by now, not in memory.
+    expect(writer.pending + writer.spooled).toBe(30);
+    expect(writer.spooled).toBe(30);
     link.setDown(false);
     // The retry comes by itself, after a back-off.
     const deadline = Date.now() + 10_000;
-    while (writer.pending > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(writer.pending).toBe(0);
+    while (writer.pending + writer.spooled > 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(writer.pending + writer.spooled).toBe(0);
     expect(await count('usage_records')).toBe(30);
     expect(await count('usage_dead_letters')).toBe(0);
     expect(writer.dropped).toBe(0);
@@ -177,7 +180,28 @@ describe.each(backends())('usage writer given poisoned records on $name', (backe
     expect(existsSync(path.join(dataDir, 'usage-dead-letters.jsonl'))).toBe(false);
   }, 20_000);
 
-  it('at shutdown with the database gone, keeps what it could not write in a JSONL file', async () => {
+  it('at shutdown with the database gone, keeps what it could not write in the spool for the next start', async () => {
+    link.setDown(true);
+    for (let i = 0; i < 3; i++) writer.record(row({ requestId: `req_shutdown_${i}` }));
+    await writer.close();
+    expect(writer.spooled).toBe(3);
+    link.setDown(false);
+    writer = new UsageWriter(link.db, {
+      intervalMs: 20,
+      deadLetterFile: path.join(dataDir, 'usage-dead-letters.jsonl'),
+    });
+    await writer.flush();
+    const written = await rawRows<{ request_id: string }>(
+      store.db,
+      sql`select request_id from usage_records order by request_id`,
+    );
+    expect(written.map((r) => r.request_id)).toEqual(['req_shutdown_0', 'req_shutdown_1', 'req_shutdown_2']);
+    expect(writer.spooled).toBe(0);
+  });
+
+  it('without a spool, at shutdown with the database gone, keeps what it could not write in a JSONL file', async () => {
+    await writer.close();
+    writer = new UsageWriter(link.db, { spool: null, deadLetterFile: path.join(dataDir, 'usage-dead-letters.jsonl') });
     link.setDown(true);
     for (let i = 0; i < 3; i++) writer.record(row({ requestId: `req_shutdown_${i}` }));
     await writer.close();
@@ -192,6 +216,6 @@ describe.each(backends())('usage writer given poisoned records on $name', (backe
       'req_shutdown_1',
       'req_shutdown_2',
     ]);
-    expect(lines[0].reason).toMatch(/ECONNREFUSED/);
+    expect(lines[0].reason).toMatch(/unreachable at shutdown: .*ECONNREFUSED/);
   });
 });
