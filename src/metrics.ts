@@ -121,6 +121,30 @@ export function createMetrics(parts: {
     },
   });
   new Gauge({
+    name: 'tollgate_usage_spooled_records',
+    help: 'Usage records waiting in the spool on disk for the database (docs/durability.md)',
+    registers: [registry],
+    collect() {
+      this.set(parts.usage.spooled);
+    },
+  });
+  new Gauge({
+    name: 'tollgate_usage_spool_bytes',
+    help: 'Bytes of the usage spool on disk',
+    registers: [registry],
+    collect() {
+      this.set(parts.usage.spoolBytes);
+    },
+  });
+  new Gauge({
+    name: 'tollgate_usage_database_unreachable',
+    help: '1 while the usage writer finds the database unreachable, else 0',
+    registers: [registry],
+    collect() {
+      this.set(parts.usage.unreachable ? 1 : 0);
+    },
+  });
+  new Gauge({
     name: 'tollgate_key_cache_size',
     help: 'API keys held in memory',
     registers: [registry],
