@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import OpenAI from 'openai';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -43,13 +44,14 @@ describe.skipIf(!postgresBackend || !redisAvailable)('three instances on one Pos
   let redis: { url: string; close(): Promise<void> };
   const instances: ServedProcess[] = [];
   let databaseUrl: string;
+  let environment: Record<string, string> = {};
 
   beforeAll(async () => {
     await provider.start();
     redis = await sharedRedis();
     const database = await (postgresBackend as NonNullable<typeof postgresBackend>).prepare();
     databaseUrl = database.databaseUrl as string;
-    const env = {
+    environment = {
       DATABASE_URL: databaseUrl,
       REDIS_URL: redis.url,
       TOLLGATE_MASTER_KEY: MASTER_KEY,
@@ -57,7 +59,7 @@ describe.skipIf(!postgresBackend || !redisAvailable)('three instances on one Pos
       TOLLGATE_LOG_LEVEL: 'warn',
     };
     // One at a time: the first applies the migrations.
-    for (let i = 0; i < 3; i++) instances.push(await serveProcess({ ...env, TOLLGATE_DATA_DIR: tempDir() }));
+    for (let i = 0; i < 3; i++) instances.push(await serveProcess({ ...environment, TOLLGATE_DATA_DIR: tempDir() }));
     const first = instances[0]?.url as string;
     await admin(first, 'POST', '/api/v1/credentials', {
       name: 'fake',
@@ -84,11 +86,11 @@ describe.skipIf(!postgresBackend || !redisAvailable)('three instances on one Pos
     await redis.close();
   });
 
-  async function keyWith(body: Record<string, unknown>): Promise<{ key: string; name: string }> {
+  async function keyWith(body: Record<string, unknown>): Promise<{ key: string; name: string; id: string }> {
     const name = `key-${Math.random().toString(36).slice(2)}`;
     const created = await admin(instances[0]?.url as string, 'POST', '/api/v1/keys', { name, ...body });
     expect(created.status).toBe(201);
-    return { key: created.body.key, name };
+    return { key: created.body.key, name, id: created.body.id };
   }
 
   /** 300 calls at once, spread over the three instances. */
@@ -149,6 +151,48 @@ describe.skipIf(!postgresBackend || !redisAvailable)('three instances on one Pos
     }
     expect(statusesByCall.slice(0, 9)).toEqual(Array(9).fill(200));
     expect(statusesByCall.slice(9)).toEqual(Array(5).fill(429));
+  }, 60_000);
+
+  it('frees what an instance killed with kill -9 held: the survivors can spend the rest of the budget', async () => {
+    const { key, name, id } = await keyWith({ spendLimit: { allTimeUsd: 1.5 } });
+    const victim = instances[2] as ServedProcess;
+    // Every instance takes a lease; the victim dies holding its own and with calls in flight.
+    const first = await Promise.all([
+      ...Array.from({ length: 30 }, (_, i) => ask(instances[i % 3]?.url as string, key)),
+      ...Array.from({ length: 20 }, () => ask(victim.url, key, 'slow')),
+      new Promise<number>((resolve) => setTimeout(() => resolve(victim.child.kill('SIGKILL') ? -1 : -2), 150)),
+    ]);
+    await exited(victim.child);
+    const killedAt = Date.now();
+    const survivors = instances.slice(0, 2);
+    expect(first.filter((status) => status === 200).length).toBeGreaterThan(0);
+    // Within seconds the dead instance's lease expires and its budget is usable again.
+    for (;;) {
+      const statuses = await Promise.all(
+        Array.from({ length: 40 }, (_, i) => ask(survivors[i % 2]?.url as string, key)),
+      );
+      // Refused everywhere, and past the lease's 5 s expiry: what is left is nobody's.
+      const expired = Date.now() - killedAt > 6000;
+      if ((statuses.every((status) => status === 402) && expired) || Date.now() - killedAt > 15_000) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    // What the shared counters say was spent: calls the victim settled before it died count
+    // there even when their usage records died with it (at most its last second).
+    const redisClient = new Redis(redis.url);
+    const counted = Number(await redisClient.hget(`tg:spend:key:${id}`, 'all'));
+    const leases = await redisClient.hgetall(`tg:lease:key:${id}`);
+    await redisClient.quit();
+    const spent = await recordedSpend(name);
+    console.log(
+      `kill -9 with a $1.50 budget: $${counted.toFixed(2)} counted, ${spent.served} calls recorded for $${spent.usd.toFixed(2)}; the survivors spent the rest within ${((Date.now() - killedAt) / 1000).toFixed(1)} s of the kill`,
+    );
+    expect(counted).toBeLessThanOrEqual(1.5 + 1e-9);
+    expect(counted).toBeGreaterThanOrEqual(1.5 - 0.02);
+    expect(spent.usd).toBeLessThanOrEqual(counted + 1e-9);
+    // No lease is left for an instance that no longer exists.
+    expect(Object.keys(leases).length).toBeLessThanOrEqual(2);
+    // The victim's place is taken by a new instance for the rest of the suite.
+    instances[2] = await serveProcess({ ...environment, TOLLGATE_DATA_DIR: tempDir() });
   }, 60_000);
 });
 
