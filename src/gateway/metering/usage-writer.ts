@@ -167,10 +167,10 @@ export class UsageWriter {
   constructor(db: Db, options: UsageWriterOptions = {}) {
     this.#db = db;
     this.#batchSize = options.batchSize ?? 500;
-    this.#intervalMs = options.intervalMs ?? 500;
+    this.#intervalMs = options.intervalMs ?? 250;
     this.#maxQueued = options.maxQueued ?? 50_000;
     this.#writeTimeoutMs = options.writeTimeoutMs ?? 10_000;
-    this.#maxBackoffMs = options.maxBackoffMs ?? 30_000;
+    this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.#logger = options.logger ?? quiet;
     this.#throttle = new LogThrottle({ windowMs: options.logWindowMs ?? 60_000 });
     this.#deadLetterFile = options.deadLetterFile;
@@ -265,9 +265,20 @@ export class UsageWriter {
       await this.#toSpool();
       return;
     }
+    // Fresh batches and spooled ones take turns, so that neither waits for the other to run dry.
+    let replayTurn = false;
+    let replayIdle = false;
     for (;;) {
+      // At close, the spool is written back for a while at most; the rest waits for the next process.
+      const replayable =
+        !replayIdle && !!this.#spool?.backlog && !(this.#closed && Date.now() > this.#closeReplayUntil);
+      if (this.#queue.length === 0 && !replayable) return;
       let outcome: Outcome | undefined;
-      if (this.#queue.length > 0) {
+      if (replayable && (replayTurn || this.#queue.length === 0)) {
+        outcome = await this.#replayBatch();
+        // Nothing to replay now (every file waits for a write to settle).
+        if (!outcome) replayIdle = true;
+      } else {
         const batch = this.#queue.splice(0, this.#batchSize);
         this.#writing = batch;
         try {
@@ -278,12 +289,9 @@ export class UsageWriter {
         // Back in front, in order, before the spool or memory takes them.
         this.#queue.unshift(...outcome.unwritten);
         if (outcome.stalled) this.#waitFor(outcome.stalled);
-      } else {
-        // At close, the spool is written back for a while at most; the rest waits for the next process.
-        if (this.#closed && Date.now() > this.#closeReplayUntil) return;
-        outcome = await this.#replayBatch();
-        if (!outcome) return;
       }
+      replayTurn = !replayTurn;
+      if (!outcome) continue;
       if (outcome.down) {
         this.#wentDown(outcome.error);
         await this.#toSpool();
