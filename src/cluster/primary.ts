@@ -85,7 +85,7 @@ export async function runPrimary(workers: number, env: Record<string, string | u
       }
       if (!listening.has(worker)) {
         // Never served: a start-up failure (port taken, database unreachable), not a crash to retry.
-        logger.fatal({ pid: worker.process.pid, code, signal }, 'a worker failed to start; stopping');
+        logger.fatal({ worker: worker.process.pid, code, signal }, 'a worker failed to start; stopping');
         exitCode = 1;
         stop('worker failure');
         return;
@@ -93,7 +93,7 @@ export async function runPrimary(workers: number, env: Record<string, string | u
       failures.recent = Date.now() - started > STEADY_MS ? 0 : failures.recent + 1;
       const pause = failures.recent === 0 ? 0 : Math.min(MAX_RESTART_MS, FIRST_RESTART_MS * 2 ** failures.recent);
       logger.error(
-        { pid: worker.process.pid, code, signal, restartInMs: pause },
+        { worker: worker.process.pid, code, signal, restartInMs: pause },
         'a worker stopped unexpectedly; starting another',
       );
       setTimeout(() => {

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
+import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { redisAvailable, sharedRedis } from '../../test/support/redis.ts';
 import { TollgateError } from '../errors.ts';
 import type { SpendLimit } from '../store/schema.ts';
 import { MemoryCoordStore } from './ipc-coord-store.ts';
-import type { CoordLink, CoordStore } from './redis-link.ts';
+import { type CoordLink, type CoordStore, RedisLink } from './redis-link.ts';
 import { SharedRateLimiter } from './shared-rate-limiter.ts';
 import { SharedSpendLedger } from './shared-spend-ledger.ts';
 import type { LimitedScope } from './spend-ledger.ts';
@@ -157,15 +160,80 @@ describe('counters kept by the primary for its workers (MemoryCoordStore)', () =
     closers.push(() => store.close());
     await store.rateAcquire('tg:rpm:k:0', 'tg:rpm:k:-1', 'tg:tpm:k:0', 'tg:tpm:k:-1', '1', '10', '0.1', 1);
     await store.rateSync('tg:rpm:k:0', 'tg:tpm:k:0', 0, 500);
-    await store.slotAcquire('tg:slots:k', 'tg:slotsx:k', 'w1', 5000, 3);
+    expect(await store.slotAcquire('tg:slots:k', 'tg:slotsx:k', 'w1', 5000, 3, '1')).toBe(3);
     expect(store.size).toBe(4);
     now += 10_000;
     // The slot's holder stopped renewing: the next acquire drops it, so all three are free.
-    for (let i = 0; i < 3; i++) expect(await store.slotAcquire('tg:slots:k', 'tg:slotsx:k', 'w2', 5000, 3)).toBe(1);
-    expect(await store.slotAcquire('tg:slots:k', 'tg:slotsx:k', 'w2', 5000, 3)).toBe(0);
+    for (let i = 0; i < 3; i++) {
+      expect(await store.slotAcquire('tg:slots:k', 'tg:slotsx:k', 'w2', 5000, 3, '0.1')).toBe(1);
+    }
+    expect(await store.slotAcquire('tg:slots:k', 'tg:slotsx:k', 'w2', 5000, 3, '0.1')).toBe(0);
     now += 181_000;
     expect(store.size).toBe(2);
     now += 86_400_000;
     expect(store.size).toBe(0);
+  });
+});
+
+describe.skipIf(!redisAvailable)('MemoryCoordStore and the Redis scripts', () => {
+  it('answer the same to the same sequence of operations', async () => {
+    const redis = await sharedRedis();
+    const link = new RedisLink(redis.url, 'closed', pino({ level: 'silent' }));
+    await link.connect();
+    const memory = new MemoryCoordStore();
+    try {
+      // Keys of their own, so that the shared test Redis holds nothing of them yet.
+      const id = randomUUID();
+      const spend = [`tg:spend:${id}`, `tg:lease:${id}`, `tg:leasex:${id}`] as const;
+      const rate = [`tg:rpm:${id}:1`, `tg:rpm:${id}:0`, `tg:tpm:${id}:1`, `tg:tpm:${id}:0`] as const;
+      const slots = [`tg:slots:${id}`, `tg:slotsx:${id}`] as const;
+      const period = 'p:1:day:2026-01-01T00:00:00.000Z@0';
+      const random = fc.sample(fc.integer({ min: 0, max: 1_000_000 }), 400);
+      let next = 0;
+      const pick = (n: number) => (random[next++ % random.length] ?? 0) % n;
+      const operations: Array<(store: CoordStore) => Promise<unknown>> = [];
+      operations.push((store) => store.leaseInit(spend[0], '0.25', period, '0.1'));
+      for (let i = 0; i < 150; i++) {
+        // Every argument drawn now: both stores must get the same ones.
+        const instance = `w${pick(3)}`;
+        const amount = String(pick(200) / 1000);
+        const [a, b, c] = [pick(2), pick(3), pick(4)];
+        const kind = pick(6);
+        operations.push((store) => {
+          switch (kind) {
+            case 0:
+              return store.leaseAcquire(...spend, instance, 5000, '3', period, '2', amount, '0.1', String(a / 10));
+            case 1:
+              return store.leaseSync(...spend, instance, 5000, amount, period, amount, '0');
+            case 2:
+              return store.rateAcquire(...rate, '0.5', '40', '0.1', 1 + b);
+            case 3:
+              return store.rateSync(rate[0], rate[2], b, c * 25);
+            case 4:
+              return store.slotAcquire(...slots, instance, 5000, 7, '0.3');
+            default:
+              // At least one released: SLOT_SYNC with 0 fails in Redis (HINCRBY by "-0"; reported).
+              return store.slotSync(...slots, instance, 5000, 1 + b, c);
+          }
+        });
+      }
+      const numbers = (value: unknown) =>
+        (Array.isArray(value) ? value : [value]).map((part) =>
+          part === 'ok' || part === 'init' ? part : Number(part),
+        );
+      for (const [i, operation] of operations.entries()) {
+        const fromRedis = numbers(await link.run(operation));
+        const fromMemory = numbers(await operation(memory));
+        expect(fromMemory.length, `operation ${i}`).toBe(fromRedis.length);
+        for (const [j, value] of fromRedis.entries()) {
+          if (typeof value === 'number') expect(fromMemory[j], `operation ${i}`).toBeCloseTo(value, 9);
+          else expect(fromMemory[j], `operation ${i}`).toBe(value);
+        }
+      }
+    } finally {
+      memory.close();
+      await link.close();
+      await redis.close();
+    }
   });
 });

@@ -270,19 +270,28 @@ export class MemoryCoordStore implements CoordStore {
     return 1;
   }
 
-  async slotAcquire(slots: string, expiry: string, instance: string, ttlMs: number, max: number): Promise<number> {
+  async slotAcquire(
+    slots: string,
+    expiry: string,
+    instance: string,
+    ttlMs: number,
+    max: number,
+    fraction: string,
+  ): Promise<number> {
     const now = this.clock();
     this.#dropExpired(slots, expiry, now);
     const holders = this.#map(slots);
-    if (this.#sum(holders) >= max) return 0;
-    holders.set(instance, (holders.get(instance) ?? 0) + 1);
+    const room = max - this.#sum(holders);
+    if (room < 1) return 0;
+    const grant = Math.min(room, Math.max(1, Math.floor(room * Number(fraction))));
+    holders.set(instance, (holders.get(instance) ?? 0) + grant);
     this.#putMap(slots, holders);
     const expiries = this.#map(expiry);
     expiries.set(instance, now + ttlMs);
     this.#putMap(expiry, expiries);
     this.#pexpire(slots, LEASE_KEYS_TTL_MS, now);
     this.#pexpire(expiry, LEASE_KEYS_TTL_MS, now);
-    return 1;
+    return grant;
   }
 
   async slotSync(
