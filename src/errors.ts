@@ -184,6 +184,12 @@ export const ERRORS = {
     anthropicType: 'overloaded_error',
     message: (detail: string) => `Limits cannot be checked right now: ${detail}`,
   },
+  TG_ERR_DATABASE_UNAVAILABLE: {
+    status: 503,
+    type: 'api_error',
+    anthropicType: 'overloaded_error',
+    message: () => 'The database cannot be reached right now; keys this instance already knows are still served',
+  },
   TG_ERR_SHUTTING_DOWN: {
     status: 503,
     type: 'api_error',

@@ -1,5 +1,7 @@
+import { DrizzleQueryError } from 'drizzle-orm';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { type Dialect, renderError, TollgateError } from './errors.ts';
+import { failureKind } from './store/db-failure.ts';
 
 /** The caller's dialect, by front door. */
 export function dialectOf(url: string): Dialect {
@@ -47,6 +49,9 @@ export function toTollgateError(
     request.log.warn({ err: error, requestId: request.id }, 'request body could not be parsed');
     return new TollgateError('TG_ERR_INVALID_JSON', 'the body could not be parsed');
   }
+  // A query that could not reach the database (docs/durability.md): not a bug, say so with a 503.
+  if (error instanceof DrizzleQueryError && failureKind(error) === 'unreachable')
+    return new TollgateError('TG_ERR_DATABASE_UNAVAILABLE');
   return new TollgateError('TG_ERR_INTERNAL', request.id);
 }
 
