@@ -5,8 +5,11 @@ import path from 'node:path';
 import type { UsageRow } from '../../store/schema.ts';
 import { SpoolSpend } from './spool-spend.ts';
 
-/** 256 MiB: about 350,000 usage records (a record is about 700 bytes of JSON). */
-export const DEFAULT_SPOOL_MAX_BYTES = 256 * 1024 * 1024;
+/**
+ * 1 GiB: about 1.5 million usage records (a record is about 700 bytes of JSON), 25 minutes of
+ * outage at 1,000 requests a second.
+ */
+export const DEFAULT_SPOOL_MAX_BYTES = 1024 * 1024 * 1024;
 
 export interface UsageSpoolOptions {
   /** The spool's directory, `<data dir>/usage-spool`. */
