@@ -41,3 +41,14 @@ export function failureKind(error: unknown): 'refused' | 'unreachable' | 'unknow
   }
   return 'unknown';
 }
+
+/** A short name for an error, for log throttling and messages: its code, or its class. */
+export function errorKind(error: unknown): string {
+  let current: unknown = error;
+  for (let depth = 0; depth < 3 && current && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' || typeof code === 'number') return String(code).slice(0, 32);
+    current = (current as { cause?: unknown }).cause;
+  }
+  return error instanceof Error ? error.name.slice(0, 32) : 'unknown';
+}

@@ -99,3 +99,26 @@ export async function insertUsage(db: Db, batch: UsageRow[], skipWritten: boolea
     }
   });
 }
+
+/** A write that outlived its timeout: it may still commit, so its records must not be written again until it settles. */
+export class Stalled extends Error {
+  readonly code = 'TG_USAGE_WRITE_TIMEOUT';
+  constructor(
+    readonly rows: UsageRow[],
+    readonly attempt: Promise<void>,
+    ms: number,
+  ) {
+    super(`the database did not finish a write within ${ms} ms`);
+  }
+}
+
+/** `promise`, or the error `onTimeout` makes if it has not settled within `ms` (it goes on regardless). */
+export const timeout = <T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> => {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(onTimeout()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+};

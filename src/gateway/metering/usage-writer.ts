@@ -1,14 +1,14 @@
-import { appendFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { LogThrottle } from '../../log-throttle.ts';
-import { errorReason, truncate } from '../../safe-error.ts';
+import { errorReason } from '../../safe-error.ts';
 import type { Db } from '../../store/db.ts';
-import { failureKind } from '../../store/db-failure.ts';
-import { type UsageRow, usageDeadLetters } from '../../store/schema.ts';
+import { errorKind, failureKind } from '../../store/db-failure.ts';
+import type { UsageRow } from '../../store/schema.ts';
+import { DeadLetters } from './dead-letters.ts';
 import type { SpendField } from './spool-spend.ts';
-import { deadLetterJson, storableRow, storableText } from './storable.ts';
-import { insertUsage } from './usage-insert.ts';
+import { storableRow } from './storable.ts';
+import { insertUsage, Stalled, timeout } from './usage-insert.ts';
 import { type SpoolFile, UsageSpool } from './usage-spool.ts';
 
 export { RECORD_COLUMNS } from './usage-insert.ts';
@@ -44,12 +44,6 @@ export interface UsageWriterOptions {
   logWindowMs?: number;
 }
 
-interface DeadLetter {
-  requestId: string;
-  record: string;
-  reason: string;
-}
-
 /**
  * What a write attempt left behind: records not written because the database is unreachable,
  * and an attempt that did not finish in time, whose records wait for it to settle.
@@ -62,18 +56,6 @@ interface Outcome {
   stalled?: Stalled;
 }
 
-/** A write that outlived its timeout: it may still commit, so its records must not be written again until it settles. */
-class Stalled extends Error {
-  readonly code = 'TG_USAGE_WRITE_TIMEOUT';
-  constructor(
-    readonly rows: UsageRow[],
-    readonly attempt: Promise<void>,
-    ms: number,
-  ) {
-    super(`the database did not finish a write within ${ms} ms`);
-  }
-}
-
 /** A spooled file being written to the database, batch by batch. */
 interface Replay {
   file: SpoolFile;
@@ -84,26 +66,6 @@ const quiet: UsageLogger = { error: () => {}, warn: () => {} };
 const PROBE_TIMEOUT_MS = 2000;
 /** At close, how long the spool may be written back before the rest is left to the next process. */
 const CLOSE_REPLAY_MS = 10_000;
-
-const errorKind = (error: unknown): string => {
-  let current: unknown = error;
-  for (let depth = 0; depth < 3 && current && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' || typeof code === 'number') return String(code).slice(0, 32);
-    current = (current as { cause?: unknown }).cause;
-  }
-  return current instanceof Error ? current.name.slice(0, 32) : 'unknown';
-};
-
-const timeout = <T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> => {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(onTimeout()), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-};
 
 /**
  * Writes usage records behind the response, in batches. `record` only queues; a timer and a
@@ -149,7 +111,7 @@ export class UsageWriter {
   readonly #maxBackoffMs: number;
   readonly #logger: UsageLogger;
   readonly #throttle: LogThrottle;
-  readonly #deadLetterFile: string | undefined;
+  readonly #letters: DeadLetters;
   /** While the database is unreachable: since when, no attempt before `#retryAt` (ms), and the current wait. */
   #downSince: number | undefined;
   #retryAt = 0;
@@ -159,10 +121,7 @@ export class UsageWriter {
   recorded = 0;
   /** Records written since start; for tests and metrics. */
   written = 0;
-  /** Records the database would not take, set aside in usage_dead_letters or the dead-letter file. */
-  deadLettered = 0;
-  /** Records not stored anywhere: past the memory bound with the spool full or failing, or the dead-letter file failed. */
-  dropped = 0;
+  #dropped = 0;
 
   constructor(db: Db, options: UsageWriterOptions = {}) {
     this.#db = db;
@@ -173,7 +132,9 @@ export class UsageWriter {
     this.#maxBackoffMs = options.maxBackoffMs ?? 5000;
     this.#logger = options.logger ?? quiet;
     this.#throttle = new LogThrottle({ windowMs: options.logWindowMs ?? 60_000 });
-    this.#deadLetterFile = options.deadLetterFile;
+    this.#letters = new DeadLetters(db, options.deadLetterFile, (level, kind, details, message) =>
+      this.#log(level, kind, details, message),
+    );
     this.#spool =
       options.spool === undefined
         ? options.deadLetterFile
@@ -194,6 +155,16 @@ export class UsageWriter {
     }
     this.#timer = setInterval(() => void this.flush(), this.#intervalMs);
     this.#timer.unref();
+  }
+
+  /** Records the database would not take, set aside in usage_dead_letters or the dead-letter file. */
+  get deadLettered(): number {
+    return this.#letters.deadLettered;
+  }
+
+  /** Records not stored anywhere: past the memory bound with the spool full or failing, or the dead-letter file failed. */
+  get dropped(): number {
+    return this.#dropped + this.#letters.dropped;
   }
 
   /** Records waiting in memory. */
@@ -239,7 +210,7 @@ export class UsageWriter {
   record(row: UsageRow): void {
     this.recorded += 1;
     if (this.#queue.length >= this.#maxQueued) {
-      this.dropped += 1;
+      this.#dropped += 1;
       this.#log(
         'error',
         'dropped:memory',
@@ -379,7 +350,7 @@ export class UsageWriter {
       }
       const [only] = batch;
       if (batch.length === 1 && only) {
-        await this.#deadLetter(only, error);
+        await this.#letters.refused(only, error);
         return { unwritten: [] };
       }
       const middle = Math.ceil(batch.length / 2);
@@ -463,10 +434,9 @@ export class UsageWriter {
     if (this.#queue.length === 0) return;
     if (!this.#spool) {
       if (this.#closed)
-        await this.#toFile(
-          this.#queue
-            .splice(0)
-            .map((row) => this.#letter(row, `database unreachable at shutdown: ${errorReason(this.#lastError)}`)),
+        await this.#letters.unwritten(
+          this.#queue.splice(0),
+          `database unreachable at shutdown: ${errorReason(this.#lastError)}`,
         );
       return;
     }
@@ -494,74 +464,9 @@ export class UsageWriter {
       `the usage spool takes no more: records wait in memory, and past ${this.#maxQueued} are dropped`,
     );
     if (this.#closed) {
-      this.dropped += this.#queue.length;
+      this.#dropped += this.#queue.length;
       this.#log('error', 'dropped:close', { dropped: this.#queue.length }, 'usage records lost at shutdown');
       this.#queue = [];
-    }
-  }
-
-  #letter(row: UsageRow, reason: string): DeadLetter {
-    return {
-      requestId: storableText(String(row.requestId ?? ''), 200),
-      record: deadLetterJson(row),
-      reason: storableText(reason, 1000),
-    };
-  }
-
-  async #deadLetter(row: UsageRow, error: unknown): Promise<void> {
-    const letter = this.#letter(row, errorReason(error));
-    try {
-      await this.#db.insert(usageDeadLetters).values(letter);
-      this.deadLettered += 1;
-      this.#log(
-        'error',
-        `dead-letter:${errorKind(error)}`,
-        {
-          deadLettered: this.deadLettered,
-          sample: { requestId: truncate(letter.requestId, 100), reason: truncate(letter.reason, 300) },
-        },
-        'usage record refused by the database; set aside in usage_dead_letters, the rest of its batch written',
-      );
-    } catch (insertError) {
-      this.#log(
-        'error',
-        `dead-letter-insert:${errorKind(insertError)}`,
-        { err: insertError },
-        'usage_dead_letters refused a record too; writing it to the dead-letter file',
-      );
-      await this.#toFile([letter]);
-    }
-  }
-
-  /** Last resort: one JSON line per record in the data directory. */
-  async #toFile(letters: DeadLetter[]): Promise<void> {
-    if (letters.length === 0) return;
-    const failedAt = new Date().toISOString();
-    try {
-      if (!this.#deadLetterFile) throw new Error('no dead-letter file configured');
-      await mkdir(path.dirname(this.#deadLetterFile), { recursive: true });
-      await appendFile(
-        this.#deadLetterFile,
-        letters.map((letter) => `${JSON.stringify({ failedAt, ...letter })}\n`).join(''),
-        { mode: 0o600 },
-      );
-      this.deadLettered += letters.length;
-      this.#log(
-        'error',
-        'dead-letter-file',
-        {
-          count: letters.length,
-          file: this.#deadLetterFile,
-          sample: {
-            requestId: truncate(letters[0]?.requestId ?? '', 100),
-            reason: truncate(letters[0]?.reason ?? '', 300),
-          },
-        },
-        'usage records written to the dead-letter file',
-      );
-    } catch (error) {
-      this.dropped += letters.length;
-      this.#log('error', `dropped:${errorKind(error)}`, { err: error, dropped: letters.length }, 'usage records lost');
     }
   }
 
