@@ -5,6 +5,7 @@ import { createModel, deleteModel, replaceModel } from '../control/models.ts';
 import { updateOrganization } from '../control/organization.ts';
 import { createProject, updateProject } from '../control/projects.ts';
 import type { Change, Invalidation } from '../coord/invalidation.ts';
+import { TollgateError } from '../errors.ts';
 import type { Db } from '../store/db.ts';
 import { models, projects, providerCredentials } from '../store/schema.ts';
 import { type ConfigDocument, MANAGED_BY } from './document.ts';
@@ -95,8 +96,10 @@ async function runStep(ctx: WriteContext, step: Step): Promise<void> {
     const id = await write(ctx, step);
     if (id) await mark(ctx.db, step.kind, id, MANAGED_BY);
   } catch (error) {
-    if (error instanceof ConfigProblems) throw error;
-    throw new ConfigProblems([{ path: step.path, message: reasonOf(error) }]);
+    // The API's refusals (a conflict, a field it will not take) are the file's problems; the
+    // rest (the database gone, …) are not, and stay what they are.
+    if (error instanceof TollgateError) throw new ConfigProblems([{ path: step.path, message: reasonOf(error) }]);
+    throw error;
   }
 }
 

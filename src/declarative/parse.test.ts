@@ -138,6 +138,12 @@ describe('reading a tollgate.yaml', () => {
     expect(problems('version: 2\n')).toEqual(['tollgate.yaml:1:1: version: must be 1']);
   });
 
+  it('refuses text the database cannot store, as the admin API does', () => {
+    expect(problems('projects:\n  - name: "bad\\0name"\n')).toEqual([
+      'tollgate.yaml:2:5: projects[0].name: holds a NUL character or an unpaired UTF-16 surrogate, which cannot be stored',
+    ]);
+  });
+
   it('reads yes and no as words (YAML 1.2), not booleans', () => {
     const { document } = readConfig('projects:\n  - name: no\n    plan: pro\n', 'tollgate.yaml', {});
     expect(document.projects?.[0]?.name).toBe('no');

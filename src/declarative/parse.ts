@@ -1,11 +1,11 @@
 import type { ErrorObject } from 'ajv';
 import { type Document, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
 import { credentialMethod, refuseMetadataUrls, splitFields } from '../control/credentials.ts';
-import { bodyAjv } from '../control/validation.ts';
+import { bodyAjv, unstorableTextAt } from '../control/validation.ts';
 import { providerSpec } from '../gateway/providers/registry.ts';
 import type { AuthMethod } from '../gateway/providers/types.ts';
 import { ConfigDocument, type CredentialSpec } from './document.ts';
-import { type DocPath, type Problem, pathText, reasonOf } from './problems.ts';
+import { type DocPath, type Problem, parsePathText, pathText, reasonOf } from './problems.ts';
 
 /**
  * Reading a tollgate.yaml: YAML, then the admin API's own schemas, then what a file must say
@@ -117,6 +117,15 @@ export function checkDocument(raw: unknown): Problem[] {
     return [{ path: [], message: 'the file is empty: it should hold credentials, models, projects or organization' }];
   }
   if (!validate(raw)) return schemaProblems(validate.errors ?? []);
+  // As on every admin API route: no text the database cannot store.
+  const unstorable = unstorableTextAt(raw, '');
+  if (unstorable !== undefined) {
+    const inKey = unstorable.startsWith('a key in ') || unstorable === 'a field name';
+    const reason = 'holds a NUL character or an unpaired UTF-16 surrogate, which cannot be stored';
+    return [
+      inKey ? { path: [], message: `${unstorable} ${reason}` } : { path: parsePathText(unstorable), message: reason },
+    ];
+  }
   const document = raw as ConfigDocument;
   return [...duplicateNames(document), ...(document.credentials ?? []).flatMap(credentialProblems)];
 }
