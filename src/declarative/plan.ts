@@ -38,16 +38,12 @@ export function planChanges(document: ConfigDocument, state: CurrentState, optio
   ];
   const problems = parts.flatMap((part) => part.problems);
   if (problems.length > 0) throw new ConfigProblems(problems);
-  const steps = parts.flatMap((part) => part.steps);
-  // Deletions last, models before the credentials they use; then releases.
+  // Deletions last, models before the credentials they use; then releases. (The sort is stable.)
   const order = (step: Step) =>
     step.op === 'delete' ? (step.kind === 'model' ? 1 : 2) : step.op === 'release' ? 3 : 0;
   return {
     changes: parts.flatMap((part) => part.changes),
-    steps: steps
-      .map((step, index) => ({ step, index }))
-      .sort((a, b) => order(a.step) - order(b.step) || a.index - b.index)
-      .map(({ step }) => step),
+    steps: parts.flatMap((part) => part.steps).sort((a, b) => order(a) - order(b)),
   };
 }
 
