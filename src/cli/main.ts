@@ -15,8 +15,13 @@ export async function main(argv: string[]): Promise<number> {
     .action(async (options: { workers: string }) => {
       const cluster = (await import('node:cluster')).default;
       if (cluster.isWorker) {
-        const { runWorker } = await import('../cluster/worker.ts');
-        await runWorker();
+        // A worker that cannot start must exit, or its IPC channel keeps it alive and unseen.
+        await import('../cluster/worker.ts')
+          .then(({ runWorker }) => runWorker())
+          .catch((error) => {
+            process.stderr.write(`tollgate: ${(error as Error).message}\n`);
+            process.exit(1);
+          });
       } else {
         const { runPrimary, workerCount } = await import('../cluster/primary.ts');
         const workers = workerCount(options.workers);

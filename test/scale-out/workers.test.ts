@@ -311,3 +311,26 @@ for (const setup of setups) {
     }, 60_000);
   });
 }
+
+describe('tollgate serve --workers that cannot start', () => {
+  it('stops with exit code 1 and says why, instead of waiting or restarting forever', async () => {
+    const taken = http.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as { port: number }).port;
+    let output = '';
+    const child = spawn(process.execPath, ['bin/tollgate.js', 'serve', '--workers', '2'], {
+      env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', TOLLGATE_DATA_DIR: tempDir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk) => (output += chunk));
+    child.stderr?.on('data', (chunk) => (output += chunk));
+    try {
+      expect(await exited(child)).toBe(1);
+      expect(output).toMatch(/EADDRINUSE/);
+      expect(output).toMatch(/a worker failed to start; stopping/);
+    } finally {
+      child.kill('SIGKILL');
+      taken.close();
+    }
+  }, 60_000);
+});
