@@ -69,7 +69,13 @@ async function startTollgate(database: BenchDatabase, workers: number, redisUrl:
     },
   );
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await waitForHttp(`${url}/health`, 120_000, () => child.exitCode === null);
+  // However this run ends, the primary (and with it its workers) does not outlive it.
+  const orphan = () => child.kill('SIGKILL');
+  process.once('exit', orphan);
+  await waitForHttp(`${url}/health`, 120_000, () => child.exitCode === null).catch((error) => {
+    orphan();
+    throw error;
+  });
   // The primary starts the first worker alone, then the others: wait until all answer.
   const pids = new Set<number>();
   const deadline = Date.now() + 60_000;
@@ -92,6 +98,7 @@ async function startTollgate(database: BenchDatabase, workers: number, redisUrl:
   const stop = async () => {
     child.kill('SIGTERM');
     await exited;
+    process.off('exit', orphan);
   };
   return { url, admin, stop, pids: [child.pid as number, ...pids] };
 }

@@ -334,3 +334,48 @@ describe('tollgate serve --workers that cannot start', () => {
     }
   }, 60_000);
 });
+
+describe('tollgate serve --workers whose primary is killed', () => {
+  it('has its workers finish their requests and stop, rather than serve on without it', async () => {
+    const provider = await new FakeOpenAI(SECRET).start();
+    const served = await serveWorkers({
+      TOLLGATE_DATA_DIR: tempDir(),
+      TOLLGATE_MASTER_KEY: MASTER_KEY,
+      TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN,
+      TOLLGATE_SHUTDOWN_GRACE: '5',
+    });
+    try {
+      await admin(served.url, 'POST', '/api/v1/credentials', {
+        name: 'fake',
+        provider: 'openai',
+        fields: { apiKey: SECRET, baseUrl: provider.url },
+      });
+      await admin(served.url, 'POST', '/api/v1/models', {
+        name: 'slow',
+        targets: [{ credential: 'fake', upstreamModel: 'slow-400' }],
+        inputPrice: 0,
+        outputPrice: 1000,
+      });
+      const key = (await admin(served.url, 'POST', '/api/v1/keys', { name: 'orphan' })).body.key as string;
+      await expect.poll(() => ask(served.url, key, 'slow'), { timeout: 5000 }).toBe(200);
+      const pids = await workerPids(served.url, 8);
+      expect(pids.size).toBe(2);
+      const inFlight = Promise.all(Array.from({ length: 10 }, () => ask(served.url, key, 'slow')));
+      await sleep(150);
+      served.child.kill('SIGKILL');
+      expect(await inFlight).toEqual(Array(10).fill(200));
+      const alive = (pid: number) => {
+        try {
+          process.kill(pid, 0);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      await expect.poll(() => [...pids].filter(alive).length, { timeout: 15_000, interval: 200 }).toBe(0);
+    } finally {
+      served.child.kill('SIGKILL');
+      await provider.close();
+    }
+  }, 90_000);
+});
