@@ -36,7 +36,7 @@ projects:
 
 if (!hasChromium) console.warn(NO_CHROMIUM);
 
-describe.skipIf(!hasChromium)('objects managed by tollgate.yaml in the dashboard', () => {
+describe.skipIf(!hasChromium)('objects managed by tollgate.yaml in the dashboard', { timeout: 30_000 }, () => {
   let tg: RunningTollgate;
   let browser: Browser;
   let page: Page;
