@@ -183,11 +183,11 @@ async function main(): Promise<void> {
   const lines = [
     `${availableParallelism()} cores, ${CONNECTIONS} connections, ${SECONDS} s per point, median of ${ROUNDS} rounds, nothing pinned`,
     '',
-    '| database | processes | requests/s | vs one process | p50 (ms) | p99 (ms) | errors | Tollgate CPU (cores) | load generator CPU (cores) |',
-    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    '| database | processes | requests/s | vs one process | p50 (ms) | p99 (ms) | errors | Tollgate CPU (cores) | Tollgate CPU per request (ms) | load generator CPU (cores) |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (row) =>
-        `| ${row.setup} | ${row.workers} | ${row.rps} | ×${(row.rps / (base.get(row.setup) ?? row.rps)).toFixed(2)} | ${row.p50ms} | ${row.p99ms} | ${row.errors} | ${row.tollgateCores} | ${row.loadCores} |`,
+        `| ${row.setup} | ${row.workers} | ${row.rps} | ×${(row.rps / (base.get(row.setup) ?? row.rps)).toFixed(2)} | ${row.p50ms} | ${row.p99ms} | ${row.errors} | ${row.tollgateCores} | ${((row.tollgateCores * 1000) / row.rps).toFixed(2)} | ${row.loadCores} |`,
     ),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
