@@ -62,7 +62,7 @@ export async function runPrimary(workers: number, env: Record<string, string | u
   let stopping = false;
   let exitCode = 0;
   let bannerFrom: Worker | undefined;
-  const listening = new WeakSet<Worker>();
+  let anyListened = false;
   const alive = new Set<Worker>();
   const failures = { recent: 0 };
 
@@ -83,8 +83,9 @@ export async function runPrimary(workers: number, env: Record<string, string | u
         if (alive.size === 0) void finish();
         return;
       }
-      if (!listening.has(worker)) {
-        // Never served: a start-up failure (port taken, database unreachable), not a crash to retry.
+      if (!anyListened) {
+        // No worker ever served: a start-up failure (port taken, database unreachable), not a
+        // crash to retry. A replacement that fails to start later is retried with back-off.
         logger.fatal({ worker: worker.process.pid, code, signal }, 'a worker failed to start; stopping');
         exitCode = 1;
         stop('worker failure');
@@ -102,7 +103,9 @@ export async function runPrimary(workers: number, env: Record<string, string | u
     });
     return worker;
   };
-  cluster.on('listening', (worker) => listening.add(worker));
+  cluster.on('listening', () => {
+    anyListened = true;
+  });
 
   const finish = async () => {
     shared.counters?.close();
