@@ -122,8 +122,10 @@ describe.skipIf(!postgresBackend || !redisAvailable)('three instances on one Pos
       expect(served + refused).toBe(300);
       const spent = await recordedSpend(name);
       expect(spent.served).toBe(served);
+      // Near the end of the budget a call may be admitted with its output capped to what is left
+      // (and cost less than CALL_USD), so money is checked, not the count of calls.
       expect(spent.usd).toBeLessThanOrEqual(1.5 + 1e-9);
-      expect(served * CALL_USD).toBeLessThanOrEqual(1.5 + 1e-9);
+      expect(spent.usd).toBeGreaterThanOrEqual(0.9 * 1.5);
       expect(served * CALL_USD).toBeGreaterThanOrEqual(0.9 * 1.5);
     }
   }, 120_000);
