@@ -336,7 +336,7 @@ describe('tollgate serve --workers that cannot start', () => {
 });
 
 describe('tollgate serve --workers whose primary is killed', () => {
-  it('has its workers finish their requests and stop, rather than serve on without it', async () => {
+  it('has its workers finish their requests, keep their usage records and stop, rather than serve on without it', async () => {
     const provider = await new FakeOpenAI(SECRET).start();
     const served = await serveWorkers({
       TOLLGATE_DATA_DIR: tempDir(),
@@ -356,7 +356,8 @@ describe('tollgate serve --workers whose primary is killed', () => {
         inputPrice: 0,
         outputPrice: 1000,
       });
-      const key = (await admin(served.url, 'POST', '/api/v1/keys', { name: 'orphan' })).body.key as string;
+      const created = (await admin(served.url, 'POST', '/api/v1/keys', { name: 'orphan' })).body;
+      const key = created.key as string;
       await expect.poll(() => ask(served.url, key, 'slow'), { timeout: 5000 }).toBe(200);
       const pids = await workerPids(served.url, 8);
       expect(pids.size).toBe(2);
@@ -373,6 +374,19 @@ describe('tollgate serve --workers whose primary is killed', () => {
         }
       };
       await expect.poll(() => [...pids].filter(alive).length, { timeout: 15_000, interval: 200 }).toBe(0);
+      // The database went with the primary: the workers spooled their usage records to the data
+      // directory, and the next start writes them: the 10 calls and the one that found the key.
+      const keyId = created.id as string;
+      const next = await startTollgate({ dataDir: served.dataDir }, { TOLLGATE_MASTER_KEY: MASTER_KEY });
+      try {
+        const written = async () => {
+          const totals = (await next.admin('GET', `/api/v1/usage?key=${keyId}&limit=1`)).body.totals;
+          return totals.requests - totals.errors;
+        };
+        await expect.poll(written, { timeout: 10_000, interval: 250 }).toBe(11);
+      } finally {
+        await next.close();
+      }
     } finally {
       served.child.kill('SIGKILL');
       await provider.close();
