@@ -107,7 +107,7 @@ if spent > 0 then
   end
 end
 if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then
-  local left = tonumber(redis.call('HINCRBYFLOAT', KEYS[2], ARGV[1], -tonumber(ARGV[5])))
+  local left = tonumber(redis.call('HINCRBYFLOAT', KEYS[2], ARGV[1], 0 - tonumber(ARGV[5])))
   if left <= 1e-12 then
     redis.call('HDEL', KEYS[2], ARGV[1])
     redis.call('ZREM', KEYS[3], ARGV[1])
@@ -200,7 +200,7 @@ return grant
 export const SLOT_SYNC = `${SLOT_SWEEP}
 local left = tonumber(ARGV[4])
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
-  left = tonumber(redis.call('HINCRBY', KEYS[1], ARGV[1], -tonumber(ARGV[3])))
+  left = tonumber(redis.call('HINCRBY', KEYS[1], ARGV[1], 0 - tonumber(ARGV[3])))
 elseif left > 0 then
   redis.call('HSET', KEYS[1], ARGV[1], left)
 end
