@@ -285,8 +285,10 @@ for (const setup of setups) {
     it('stops on SIGTERM once both workers have finished their requests, with every usage record written', async () => {
       const { key, id } = await keyWith();
       await expect.poll(() => ask(served.url, key), { timeout: 5000 }).toBe(200);
+      const sent = provider.received.length;
       const inFlight = Promise.all(Array.from({ length: 40 }, () => ask(served.url, key, 'slow')));
-      await sleep(150);
+      // SIGTERM once all 40 are with the provider (in flight), not before they reach a worker.
+      await expect.poll(() => provider.received.length - sent, { interval: 10, timeout: 10_000 }).toBe(40);
       served.child.kill('SIGTERM');
       const statuses = await inFlight;
       expect(await exited(served.child)).toBe(0);
