@@ -2,6 +2,7 @@ import { Agent, request } from 'undici';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/backends.ts';
 import { FakeOpenAI } from '../support/fake-openai.ts';
+import { publishMetered } from '../support/metered.ts';
 import { startTollgate } from '../support/tollgate.ts';
 
 const SECRET = 'sk-keep-alive-secret-000111222333';
@@ -17,17 +18,7 @@ describe('stopping with keep-alive clients', () => {
   it('closes connections whose requests ended during the drain, without waiting for the grace', async () => {
     await provider.start();
     const tollgate = await startTollgate({ dataDir: tempDir() }, { TOLLGATE_SHUTDOWN_GRACE: '30' });
-    await tollgate.admin('POST', '/api/v1/credentials', {
-      name: 'fake',
-      provider: 'openai',
-      fields: { apiKey: SECRET, baseUrl: provider.url },
-    });
-    await tollgate.admin('POST', '/api/v1/models', {
-      name: 'slow',
-      targets: [{ credential: 'fake', upstreamModel: 'slow-300' }],
-      inputPrice: 1,
-      outputPrice: 2,
-    });
+    await publishMetered(tollgate.admin, provider, { slow: 'slow-300' });
     const apiKey = (await tollgate.admin('POST', '/api/v1/keys', { name: 'keep-alive' })).body.key as string;
     const agent = new Agent({ keepAliveTimeout: 60_000, connections: 20 });
     const call = () =>

@@ -1,80 +1,31 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
+import { type ServedProcess, serveProcess, spawnServe } from '../support/processes.ts';
 import { freePort } from '../support/redis.ts';
 
 export const ADMIN_TOKEN = 'durability-admin-token-0123456789abcdef';
 export const MASTER_KEY = 'ab'.repeat(32);
 export const PROVIDER_SECRET = 'sk-durability-secret-000111222333';
 
-export interface TollgateProcess {
-  child: ChildProcess;
-  url: string;
-  port: number;
-  output(): string;
-  /** Resolves with the exit code (null when killed by a signal) and when it exited. */
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
-}
+export type TollgateProcess = ServedProcess;
+
+const defaults = () => ({
+  TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN,
+  TOLLGATE_MASTER_KEY: MASTER_KEY,
+  TOLLGATE_LOG_LEVEL: 'info',
+});
 
 /** Runs `tollgate serve` as a real process and waits until `/health` answers. */
-export async function spawnTollgate(env: Record<string, string>, timeoutMs = 30_000): Promise<TollgateProcess> {
-  const port = await freePort();
-  let output = '';
-  const child = spawn(process.execPath, ['bin/tollgate.js', 'serve'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN,
-      TOLLGATE_MASTER_KEY: MASTER_KEY,
-      TOLLGATE_LOG_LEVEL: 'info',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) =>
-    child.once('exit', (code, signal) => resolve({ code, signal, at: Date.now() })),
-  );
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`tollgate exited early:\n${output}`);
-    const healthy = await fetch(`${url}/health`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (healthy) break;
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`tollgate did not become healthy:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { child, url, port, output: () => output, exited };
+export function spawnTollgate(env: Record<string, string>, timeoutMs = 30_000): Promise<TollgateProcess> {
+  return serveProcess({ ...defaults(), ...env }, undefined, timeoutMs);
 }
 
 /** Runs `tollgate serve` expecting it not to start; resolves with its exit code and output. */
 export async function failedStart(env: Record<string, string>, timeoutMs = 60_000) {
-  const port = await freePort();
-  let output = '';
-  const child = spawn(process.execPath, ['bin/tollgate.js', 'serve'], {
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TOLLGATE_ADMIN_TOKEN: ADMIN_TOKEN,
-      TOLLGATE_MASTER_KEY: MASTER_KEY,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-  const code = await new Promise<number | null>((resolve) => child.once('exit', (exit) => resolve(exit)));
+  const started = spawnServe({ ...defaults(), ...env }, await freePort());
+  const timer = setTimeout(() => started.child.kill('SIGKILL'), timeoutMs);
+  const { code } = await started.exited;
   clearTimeout(timer);
-  return { code, output };
+  return { code, output: started.output() };
 }
 
 export async function admin(url: string, method: string, path: string, body?: unknown) {

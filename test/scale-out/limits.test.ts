@@ -4,14 +4,13 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, tempDir } from '../support/backends.ts';
 import { FakeOpenAI } from '../support/fake-openai.ts';
+import { CALL_USD, publishMetered } from '../support/metered.ts';
 import { exited, type ServedProcess, serveProcess } from '../support/processes.ts';
 import { redisAvailable, sharedRedis } from '../support/redis.ts';
 import { ADMIN_TOKEN, startTollgate } from '../support/tollgate.ts';
 
 const SECRET = 'sk-scale-out-secret-000111222333';
 const MASTER_KEY = 'ef'.repeat(32);
-/** The fake answers 10 completion tokens; at $1000 per million output tokens a call costs $0.01. */
-const CALL_USD = 0.01;
 
 const postgresBackend = backends().find((backend) => backend.name === 'postgres');
 
@@ -61,22 +60,10 @@ describe.skipIf(!postgresBackend || !redisAvailable)('three instances on one Pos
     // One at a time: the first applies the migrations.
     for (let i = 0; i < 3; i++) instances.push(await serveProcess({ ...environment, TOLLGATE_DATA_DIR: tempDir() }));
     const first = instances[0]?.url as string;
-    await admin(first, 'POST', '/api/v1/credentials', {
-      name: 'fake',
-      provider: 'openai',
-      fields: { apiKey: SECRET, baseUrl: provider.url },
+    await publishMetered((method, path, body) => admin(first, method, path, body), provider, {
+      metered: 'gpt-4o',
+      slow: 'slow-400',
     });
-    for (const [name, upstreamModel] of [
-      ['metered', 'gpt-4o'],
-      ['slow', 'slow-400'],
-    ]) {
-      await admin(first, 'POST', '/api/v1/models', {
-        name,
-        targets: [{ credential: 'fake', upstreamModel }],
-        inputPrice: 0,
-        outputPrice: 1000,
-      });
-    }
   }, 120_000);
 
   afterAll(async () => {
@@ -206,17 +193,7 @@ describe.skipIf(!postgresBackend)('several instances on one PostgreSQL without R
     const a = await startTollgate(database, env);
     const b = await startTollgate({ ...database, dataDir: tempDir() }, env);
     try {
-      await a.admin('POST', '/api/v1/credentials', {
-        name: 'fake',
-        provider: 'openai',
-        fields: { apiKey: SECRET, baseUrl: provider.url },
-      });
-      await a.admin('POST', '/api/v1/models', {
-        name: 'metered',
-        targets: [{ credential: 'fake', upstreamModel: 'gpt-4o' }],
-        inputPrice: 0,
-        outputPrice: 1000,
-      });
+      await publishMetered(a.admin, provider);
       const limited = (await a.admin('POST', '/api/v1/keys', { name: 'limited', spendLimit: { allTimeUsd: 1 } })).body
         .key as string;
       const open = (await a.admin('POST', '/api/v1/keys', { name: 'open' })).body.key as string;

@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, tempDir } from '../support/backends.ts';
 import { FakeOpenAI } from '../support/fake-openai.ts';
+import { publishMetered } from '../support/metered.ts';
 import { RedisServer, redisAvailable } from '../support/redis.ts';
 import { type RunningTollgate, startTollgate } from '../support/tollgate.ts';
 
@@ -35,17 +36,7 @@ describe.skipIf(!postgresBackend || !redisAvailable)('Redis stopped and started 
     const env = { REDIS_URL: redis.url, TOLLGATE_MASTER_KEY: '12'.repeat(32) };
     instances = [await startTollgate(database, env), await startTollgate({ ...database, dataDir: tempDir() }, env)];
     const [a] = instances as [RunningTollgate];
-    await a.admin('POST', '/api/v1/credentials', {
-      name: 'fake',
-      provider: 'openai',
-      fields: { apiKey: SECRET, baseUrl: provider.url },
-    });
-    await a.admin('POST', '/api/v1/models', {
-      name: 'metered',
-      targets: [{ credential: 'fake', upstreamModel: 'gpt-4o' }],
-      inputPrice: 0,
-      outputPrice: 1000,
-    });
+    await publishMetered(a.admin, provider);
     for (const [name, body] of [
       ['spend-limited', { spendLimit: { allTimeUsd: 1000 } }],
       ['rate-limited', { rateLimits: { rpm: 1_000_000 } }],

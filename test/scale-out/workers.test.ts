@@ -5,6 +5,7 @@ import { Client } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backends, tempDir } from '../support/backends.ts';
 import { FakeOpenAI } from '../support/fake-openai.ts';
+import { publishMetered } from '../support/metered.ts';
 import { exited } from '../support/processes.ts';
 import { freePort, redisAvailable, sharedRedis } from '../support/redis.ts';
 import { ADMIN_TOKEN, startTollgate } from '../support/tollgate.ts';
@@ -164,22 +165,10 @@ for (const setup of setups) {
         env.REDIS_URL = redis.url;
       }
       served = await serveWorkers(env);
-      await admin(served.url, 'POST', '/api/v1/credentials', {
-        name: 'fake',
-        provider: 'openai',
-        fields: { apiKey: SECRET, baseUrl: provider.url },
+      await publishMetered((method, path, body) => admin(served.url, method, path, body), provider, {
+        metered: 'gpt-4o',
+        slow: 'slow-400',
       });
-      for (const [name, upstreamModel] of [
-        ['metered', 'gpt-4o'],
-        ['slow', 'slow-400'],
-      ]) {
-        await admin(served.url, 'POST', '/api/v1/models', {
-          name,
-          targets: [{ credential: 'fake', upstreamModel }],
-          inputPrice: 0,
-          outputPrice: 1000,
-        });
-      }
     }, 120_000);
 
     afterAll(async () => {
@@ -347,16 +336,8 @@ describe('tollgate serve --workers whose primary is killed', () => {
       TOLLGATE_SHUTDOWN_GRACE: '5',
     });
     try {
-      await admin(served.url, 'POST', '/api/v1/credentials', {
-        name: 'fake',
-        provider: 'openai',
-        fields: { apiKey: SECRET, baseUrl: provider.url },
-      });
-      await admin(served.url, 'POST', '/api/v1/models', {
-        name: 'slow',
-        targets: [{ credential: 'fake', upstreamModel: 'slow-400' }],
-        inputPrice: 0,
-        outputPrice: 1000,
+      await publishMetered((method, path, body) => admin(served.url, method, path, body), provider, {
+        slow: 'slow-400',
       });
       const created = (await admin(served.url, 'POST', '/api/v1/keys', { name: 'orphan' })).body;
       const key = created.key as string;
