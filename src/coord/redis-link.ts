@@ -120,6 +120,8 @@ export class RedisLink implements CoordLink {
       connectTimeout: 2000,
       retryStrategy: (attempt: number) => Math.min(100 * attempt, 1000),
       lazyConnect: true,
+      // The calls of one sync (every scope and key with something to push) go in one write.
+      enableAutoPipelining: true,
     };
     const redis = new Redis(url, options) as CoordRedis;
     redis.defineCommand('leaseInit', { numberOfKeys: 1, lua: LEASE_INIT });
