@@ -16,7 +16,11 @@ const TOKENS_FRESH_MS = 250;
 /** Unused requests of a lease are given back after this long without use (ms). */
 const IDLE_RETURN_MS = 2000;
 const SYNC_DELAY_MS = 20;
-const RECLAIM_WAIT_MS = 30;
+/**
+ * After asking other instances to give back what they hold unused, how long to wait before each
+ * new try (ms): the second try covers a loaded machine, where the giving back takes longer.
+ */
+const RECLAIM_WAITS_MS = [30, 120];
 
 interface KeyLocal {
   /** Start of the minute the request lease belongs to. */
@@ -51,6 +55,8 @@ const minuteOf = (now: number) => now - (now % WINDOW_MS);
 export class SharedRateLimiter implements RateLimiter {
   readonly #keys = new Map<string, KeyLocal>();
   readonly #fallback = new InMemoryRateLimiter();
+  /** Per key and kind, the last Redis call queued (calls for one key go one at a time). */
+  readonly #queues = new Map<string, Promise<unknown>>();
   #syncTimer: NodeJS.Timeout | undefined;
   readonly #heartbeat: NodeJS.Timeout;
 
@@ -154,7 +160,7 @@ export class SharedRateLimiter implements RateLimiter {
     tpm: number | null | undefined,
     now: number,
   ): Promise<RateDecision> {
-    let reclaimed = false;
+    let reclaims = 0;
     for (;;) {
       const local = this.#local(keyId, now);
       const tokensFresh =
@@ -168,18 +174,26 @@ export class SharedRateLimiter implements RateLimiter {
       const minute = local.minute;
       const elapsed = now - minute;
       const weight = 1 - elapsed / WINDOW_MS;
-      const reply = await this.link.run((redis) =>
-        redis.rateAcquire(
-          `tg:rpm:${keyId}:${minute}`,
-          `tg:rpm:${keyId}:${minute - WINDOW_MS}`,
-          `tg:tpm:${keyId}:${minute}`,
-          `tg:tpm:${keyId}:${minute - WINDOW_MS}`,
-          String(weight),
-          rpm == null || local.left >= 1 ? '' : String(rpm),
-          String(LEASE_FRACTION),
-          1,
-        ),
-      );
+      const reply = await this.#serial(`rpm:${keyId}`, () => {
+        const current = this.#local(keyId, now);
+        const fresh =
+          tpm == null || (current.tokens.minute === minute && Date.now() - current.tokens.at < TOKENS_FRESH_MS);
+        // An earlier call for this key brought what this request needs: look again without asking.
+        if (current.minute !== minute || ((rpm == null || current.left >= 1) && fresh)) return undefined;
+        return this.link.run((redis) =>
+          redis.rateAcquire(
+            `tg:rpm:${keyId}:${minute}`,
+            `tg:rpm:${keyId}:${minute - WINDOW_MS}`,
+            `tg:tpm:${keyId}:${minute}`,
+            `tg:tpm:${keyId}:${minute - WINDOW_MS}`,
+            String(weight),
+            rpm == null || current.left >= 1 ? '' : String(rpm),
+            String(LEASE_FRACTION),
+            1,
+          ),
+        );
+      });
+      if (!reply) continue;
       const [granted, current, previous, tokensCurrent, tokensPrevious] = reply.map(Number) as number[];
       const after = this.#local(keyId, now);
       if (after.minute === minute) {
@@ -187,11 +201,10 @@ export class SharedRateLimiter implements RateLimiter {
         after.tokens = { minute, current: tokensCurrent ?? 0, previous: tokensPrevious ?? 0, at: Date.now() };
       }
       if (rpm != null && granted === 0 && after.left < 1) {
-        if (!reclaimed) {
+        if (reclaims < RECLAIM_WAITS_MS.length) {
           // Other instances may hold requests of this minute they will not use: ask for them.
-          reclaimed = true;
           this.link.reclaim(`rate:${keyId}`);
-          await new Promise((resolve) => setTimeout(resolve, RECLAIM_WAIT_MS));
+          await new Promise((resolve) => setTimeout(resolve, RECLAIM_WAITS_MS[reclaims++]));
           continue;
         }
         return {
@@ -210,15 +223,17 @@ export class SharedRateLimiter implements RateLimiter {
 
   /** Takes a concurrency slot from this instance's lease, growing it (or reclaiming) when it is used up. */
   async #takeSlot(keyId: string, maxParallel: number, now: number): Promise<boolean> {
-    let reclaimed = false;
+    let reclaims = 0;
     for (;;) {
       const local = this.#local(keyId, now);
       if (local.inFlight < local.slots) {
         local.inFlight += 1;
         return true;
       }
-      const granted = Number(
-        await this.link.run((redis) =>
+      const reply = await this.#serial(`slot:${keyId}`, () => {
+        const current = this.#local(keyId, now);
+        if (current.inFlight < current.slots) return undefined;
+        return this.link.run((redis) =>
           redis.slotAcquire(
             `tg:slots:${keyId}`,
             `tg:slotsx:${keyId}`,
@@ -227,16 +242,36 @@ export class SharedRateLimiter implements RateLimiter {
             maxParallel,
             String(LEASE_FRACTION),
           ),
-        ),
-      );
+        );
+      });
+      if (reply === undefined) continue;
+      const granted = Number(reply);
       this.#local(keyId, now).slots += granted;
       if (granted > 0) continue;
-      if (reclaimed) return false;
-      // Other instances may hold slots no request of theirs uses: ask for them back once.
-      reclaimed = true;
+      if (reclaims >= RECLAIM_WAITS_MS.length) return false;
+      // Other instances may hold slots no request of theirs uses: ask for them back.
       this.link.reclaim(`rate:${keyId}`);
-      await new Promise((resolve) => setTimeout(resolve, RECLAIM_WAIT_MS));
+      await new Promise((resolve) => setTimeout(resolve, RECLAIM_WAITS_MS[reclaims++]));
     }
+  }
+
+  /**
+   * Redis calls for one key go one at a time, and each first looks (in `call`, which returns
+   * undefined then) whether an earlier one already brought enough: a burst on one instance takes
+   * one lease at a time, not one per request, and leaves no more unused than one slice.
+   */
+  #serial<T>(queue: string, call: () => Promise<T> | undefined): Promise<T | undefined> {
+    const previous = this.#queues.get(queue);
+    const next = previous ? previous.then(call, call) : Promise.resolve().then(call);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.#queues.set(queue, settled);
+    void settled.then(() => {
+      if (this.#queues.get(queue) === settled) this.#queues.delete(queue);
+    });
+    return next;
   }
 
   #freeSlot(keyId: string, now: number): void {

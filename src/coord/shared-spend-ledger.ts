@@ -18,8 +18,11 @@ const LEASE_MARGIN_MS = 1500;
 const IDLE_RETURN_MS = 2000;
 /** Settled spend reaches Redis within this long, so other instances see it (ms). */
 const SYNC_DELAY_MS = 20;
-/** After asking other instances to give back idle leases, wait this long before asking again (ms). */
-const RECLAIM_WAIT_MS = 30;
+/**
+ * After asking other instances to give back idle leases, how long to wait before each new try
+ * (ms): the second try covers a loaded machine, where the giving back takes longer.
+ */
+const RECLAIM_WAITS_MS = [30, 120];
 
 /** What one instance knows and holds of one scope's shared counters. */
 interface Local {
@@ -202,11 +205,11 @@ export class SharedSpendLedger implements SpendLedger {
     return this.#reserveSlowly(scopes, amount, now);
   }
 
-  /** Grows the leases that are short, asking other instances for idle budget once if needed. */
+  /** Grows the leases that are short, asking other instances for idle budget when Redis has none left. */
   async #reserveSlowly(scopes: LimitedScope[], amount: number, now: number): Promise<Reservation | undefined> {
     this.roundTrips += 1;
     const fits = () => scopes.every((scope) => this.#covers(this.#local(scope), amount, now));
-    let reclaimed = false;
+    let reclaims = 0;
     for (let attempt = 0; attempt < 8; attempt++) {
       if (fits()) return this.#take(scopes, amount);
       const short = scopes.filter((scope) => !this.#covers(this.#local(scope), amount, now));
@@ -220,12 +223,11 @@ export class SharedSpendLedger implements SpendLedger {
       }
       if (fits()) return this.#take(scopes, amount);
       if (!results.includes(0)) continue; // granted, but taken by concurrent requests: again
-      // Refused for want of room. Other instances may hold idle slices: ask for them back once.
+      // Refused for want of room. Other instances may hold idle slices: ask for them back.
       const starved = short.filter((scope, index) => results[index] === 0 && this.#local(scope).othersHeld > 0);
-      if (starved.length === 0 || reclaimed) return undefined;
-      reclaimed = true;
+      if (starved.length === 0 || reclaims >= RECLAIM_WAITS_MS.length) return undefined;
       for (const scope of starved) this.link.reclaim(scope.id);
-      await new Promise((resolve) => setTimeout(resolve, RECLAIM_WAIT_MS));
+      await new Promise((resolve) => setTimeout(resolve, RECLAIM_WAITS_MS[reclaims++]));
     }
     return undefined;
   }
