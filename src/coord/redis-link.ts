@@ -86,6 +86,17 @@ export interface CoordLink {
 export const LEASE_TTL_MS = 5000;
 /** How often an instance renews what it holds, pushes what it spent and returns idle leases (ms). */
 export const HEARTBEAT_MS = 1000;
+/** Part of what is left unleased one lease takes: slices shrink as the remainder shrinks. */
+export const LEASE_FRACTION = 0.1;
+/** A lease (budget, requests, slots) unused this long is given back for other instances (ms). */
+export const IDLE_RETURN_MS = 2000;
+/** What an instance settled reaches the shared counters within this long (ms). */
+export const SYNC_DELAY_MS = 20;
+/**
+ * After asking other instances to give back what they hold unused, how long to wait before each
+ * new try (ms): the second try covers a loaded machine, where the giving back takes longer.
+ */
+export const RECLAIM_WAITS_MS = [30, 120];
 
 const RECLAIM_CHANNEL = 'tollgate:reclaim';
 

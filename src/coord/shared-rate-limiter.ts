@@ -7,20 +7,18 @@ import {
   secondsUntilBelow,
   WINDOW_MS,
 } from './rate-limiter.ts';
-import { type CoordLink, HEARTBEAT_MS, LEASE_TTL_MS } from './redis-link.ts';
+import {
+  type CoordLink,
+  HEARTBEAT_MS,
+  IDLE_RETURN_MS,
+  LEASE_FRACTION,
+  LEASE_TTL_MS,
+  RECLAIM_WAITS_MS,
+  SYNC_DELAY_MS,
+} from './redis-link.ts';
 
-/** Part of a minute's remaining requests one lease takes. */
-const LEASE_FRACTION = 0.1;
 /** Token counts read from Redis are trusted this long for a tpm check (ms). */
 const TOKENS_FRESH_MS = 250;
-/** Unused requests of a lease are given back after this long without use (ms). */
-const IDLE_RETURN_MS = 2000;
-const SYNC_DELAY_MS = 20;
-/**
- * After asking other instances to give back what they hold unused, how long to wait before each
- * new try (ms): the second try covers a loaded machine, where the giving back takes longer.
- */
-const RECLAIM_WAITS_MS = [30, 120];
 
 interface KeyLocal {
   /** Start of the minute the request lease belongs to. */

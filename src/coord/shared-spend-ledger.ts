@@ -1,5 +1,13 @@
 import { currentWindow } from '../gateway/policy/windows.ts';
-import { type CoordLink, HEARTBEAT_MS, LEASE_TTL_MS } from './redis-link.ts';
+import {
+  type CoordLink,
+  HEARTBEAT_MS,
+  IDLE_RETURN_MS,
+  LEASE_FRACTION,
+  LEASE_TTL_MS,
+  RECLAIM_WAITS_MS,
+  SYNC_DELAY_MS,
+} from './redis-link.ts';
 import {
   assertAmount,
   type Headroom,
@@ -10,19 +18,8 @@ import {
   type SpendLedger,
 } from './spend-ledger.ts';
 
-/** Part of the unleased room one lease takes: slices shrink as the remainder shrinks. */
-const LEASE_FRACTION = 0.1;
 /** A lease is trusted for this much less than its TTL, for the round trip that renewed it (ms). */
 const LEASE_MARGIN_MS = 1500;
-/** A lease unused this long is given back, so other instances can have it (ms). */
-const IDLE_RETURN_MS = 2000;
-/** Settled spend reaches Redis within this long, so other instances see it (ms). */
-const SYNC_DELAY_MS = 20;
-/**
- * After asking other instances to give back idle leases, how long to wait before each new try
- * (ms): the second try covers a loaded machine, where the giving back takes longer.
- */
-const RECLAIM_WAITS_MS = [30, 120];
 
 /** What one instance knows and holds of one scope's shared counters. */
 interface Local {
